@@ -1,0 +1,32 @@
+"""allauth form hooks that enforce each user's login mode."""
+
+from allauth.account.forms import LoginForm, RequestLoginCodeForm
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+
+
+class PartnerLoginForm(LoginForm):
+    """A password never signs a `token` user in."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        user = getattr(self, "user", None)
+        if user is not None and user.login_mode == User.LoginMode.TOKEN:
+            self.user = None
+            raise forms.ValidationError(
+                _("This account signs in with a code sent by e-mail. Choose “Send me a sign-in code”.")
+            )
+        return cleaned_data
+
+
+class PartnerRequestLoginCodeForm(RequestLoginCodeForm):
+    """Only `token` users get a code; anyone else sees the same page and receives none."""
+
+    def clean_email(self) -> str:
+        email = super().clean_email()
+        user = getattr(self, "_user", None)
+        if user is not None and user.login_mode != User.LoginMode.TOKEN:
+            self._user = None
+        return email

@@ -1,0 +1,240 @@
+"""Account use cases: partners, invitations, inactivity, reactivation and blocking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Greatest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Partner, User
+from hub.emails import queue_email
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def set_password_url(user: User) -> str:
+    """A single-use link: the token dies once the password (hash) or last_login changes."""
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+    )
+    return _absolute(path)
+
+
+@transaction.atomic
+def create_partner(
+    *,
+    name: str,
+    tier: str = Partner.Tier.STANDARD,
+    business_models: list[str],
+    home_country: str,
+    designated_ae_email: str = "",
+) -> Partner:
+    name = name.strip()
+    errors: list[str] = []
+    if not name:
+        errors.append(_("The partner needs a name."))
+    elif Partner.objects.filter(name__iexact=name).exists():
+        errors.append(_("A partner named “%(name)s” already exists.") % {"name": name})
+    if tier not in Partner.Tier.values:
+        errors.append(_("Tier must be one of: %(tiers)s.") % {"tiers": ", ".join(Partner.Tier)})
+    models = {m.strip().lower() for m in business_models if m.strip()}
+    if not models or not models <= {"reseller", "referral"}:
+        errors.append(_("Business models must be reseller, referral or both."))
+    from eligibility.taxid import SUPPORTED_COUNTRIES
+
+    country = home_country.strip().upper()
+    if country not in SUPPORTED_COUNTRIES:
+        errors.append(_("“%(country)s” is not a supported country.") % {"country": home_country})
+    ae = None
+    if designated_ae_email:
+        ae = User.objects.filter(email__iexact=designated_ae_email.strip(), is_staff=True).first()
+        if ae is None:
+            errors.append(
+                _("No staff user with the e-mail “%(email)s”.") % {"email": designated_ae_email}
+            )
+    if errors:
+        raise ValidationError(errors)
+    return Partner.objects.create(
+        name=name,
+        tier=tier,
+        allows_reseller="reseller" in models,
+        allows_referral="referral" in models,
+        home_country=country,
+        designated_ae=ae,
+    )
+
+
+@transaction.atomic
+def invite_user(
+    *,
+    email: str,
+    partner: Partner | None,
+    full_name: str = "",
+    login_mode: str = User.LoginMode.PASSWORD,
+    is_staff: bool = False,
+) -> User:
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError(_("“%(email)s” is not a valid e-mail address.") % {"email": email}) from exc
+    if login_mode not in User.LoginMode.values:
+        raise ValidationError(_("Login mode must be password or token."))
+    if partner is None and not is_staff:
+        raise ValidationError(_("A partner user needs a partner."))
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(_("A user with the e-mail “%(email)s” already exists.") % {"email": email})
+    user = User.objects.create_user(
+        email=email,
+        full_name=full_name.strip(),
+        partner=partner,
+        login_mode=login_mode,
+        is_staff=is_staff,
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    send_welcome(user)
+    return user
+
+
+def send_welcome(user: User) -> None:
+    """(Re)send the welcome e-mail; restarts the inactivity clock at the invitation."""
+    user.invited_at = timezone.now()
+    user.inactivity_warning_sent_at = None
+    user.save(update_fields=["invited_at", "inactivity_warning_sent_at"])
+    context = {
+        "user": user,
+        "partner_name": user.partner.name if user.partner else "",
+        "token_mode": user.login_mode == User.LoginMode.TOKEN,
+        "login_code_url": _absolute(reverse("account_request_login_code")),
+        "set_password_url": set_password_url(user)
+        if user.login_mode == User.LoginMode.PASSWORD
+        else "",
+        "link_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+    }
+    queue_email("welcome", user.email, context)
+
+
+@dataclass
+class InactivityReport:
+    deactivated: list[str] = field(default_factory=list)
+    warned: list[str] = field(default_factory=list)
+
+
+def _partner_users_with_clock():
+    return User.objects.filter(is_active=True, is_staff=False, is_superuser=False).annotate(
+        clock_start=Greatest(
+            Coalesce("last_login", "date_joined"),
+            Coalesce("reactivated_at", "date_joined"),
+            Coalesce("invited_at", "date_joined"),
+        )
+    )
+
+
+def deactivate_inactive_users(
+    *, now: datetime | None = None, days: int | None = None, dry_run: bool = False
+) -> InactivityReport:
+    """Deactivate partner users idle for `days`; warn those a week away. Safe to re-run."""
+    now = now or timezone.now()
+    days = settings.INACTIVITY_DAYS if days is None else days
+    if days < 1:
+        raise ValidationError(_("Days must be a positive whole number."))
+    warning_days = max(days - settings.INACTIVITY_WARNING_DAYS, 0)
+    report = InactivityReport()
+
+    to_deactivate = _partner_users_with_clock().filter(clock_start__lte=now - timedelta(days=days))
+    report.deactivated = list(to_deactivate.values_list("email", flat=True))
+    to_warn = (
+        _partner_users_with_clock()
+        .filter(clock_start__lte=now - timedelta(days=warning_days))
+        .filter(clock_start__gt=now - timedelta(days=days))
+        .filter(
+            Q(inactivity_warning_sent_at__isnull=True)
+            | Q(inactivity_warning_sent_at__lt=F("clock_start"))
+        )
+    )
+    warn_users = list(to_warn.select_related("partner"))
+    report.warned = [u.email for u in warn_users]
+    if dry_run:
+        return report
+
+    with transaction.atomic():
+        # Conditional update: a concurrent run or a login in between is respected.
+        User.objects.filter(email__in=report.deactivated, is_active=True).update(
+            is_active=False,
+            deactivation_reason=User.DeactivationReason.INACTIVITY,
+            deactivated_at=now,
+        )
+        for user in warn_users:
+            deadline = user.clock_start + timedelta(days=days)
+            claimed = User.objects.filter(
+                pk=user.pk, inactivity_warning_sent_at=user.inactivity_warning_sent_at
+            ).update(inactivity_warning_sent_at=now)
+            if claimed:
+                queue_email(
+                    "inactivity_warning",
+                    user.email,
+                    {
+                        "user": user,
+                        "deadline": deadline,
+                        "login_url": _absolute(reverse("account_login")),
+                    },
+                )
+    return report
+
+
+@transaction.atomic
+def reactivate_user(*, user: User) -> User:
+    user.is_active = True
+    user.deactivation_reason = ""
+    user.deactivated_at = None
+    user.reactivated_at = timezone.now()
+    user.inactivity_warning_sent_at = None
+    user.save(
+        update_fields=[
+            "is_active",
+            "deactivation_reason",
+            "deactivated_at",
+            "reactivated_at",
+            "inactivity_warning_sent_at",
+        ]
+    )
+    queue_email(
+        "reactivated",
+        user.email,
+        {
+            "user": user,
+            "login_url": _absolute(
+                reverse(
+                    "account_request_login_code"
+                    if user.login_mode == User.LoginMode.TOKEN
+                    else "account_login"
+                )
+            ),
+            "days": settings.INACTIVITY_DAYS,
+        },
+    )
+    return user
+
+
+@transaction.atomic
+def block_user(*, user: User) -> User:
+    user.is_active = False
+    user.deactivation_reason = User.DeactivationReason.BLOCKED
+    user.deactivated_at = timezone.now()
+    user.save(update_fields=["is_active", "deactivation_reason", "deactivated_at"])
+    return user

@@ -1,0 +1,65 @@
+"""Request IDs: one per request, in the X-Request-ID header, the logs and the error pages."""
+
+import contextvars
+import logging
+import re
+import time
+import uuid
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+
+current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "current_request_id", default="-"
+)
+_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIDMiddleware:
+    """Reuse a well-formed incoming X-Request-ID (from the proxy), else make one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = current_request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class RequestIDLogFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id.get()
+        return True
+
+
+class SessionIdleTimeoutMiddleware:
+    """End a session left idle longer than SESSION_IDLE_TIMEOUT.
+
+    Django only offers an absolute session age; the idle limit is a few lines on top of it.
+    """
+
+    key = "_last_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last_seen = request.session.get(self.key)
+            if last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT:
+                logout(request)
+            else:
+                # Write at most once a minute, so a busy page does not save the session each hit.
+                if last_seen is None or now - last_seen > 60:
+                    request.session[self.key] = now
+        return self.get_response(request)

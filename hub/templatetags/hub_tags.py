@@ -1,0 +1,14 @@
+from django import template
+from django.conf import settings
+
+register = template.Library()
+
+
+@register.simple_tag
+def support_email() -> str:
+    return settings.SUPPORT_EMAIL
+
+
+@register.simple_tag
+def site_url() -> str:
+    return settings.SITE_URL
