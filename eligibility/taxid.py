@@ -170,3 +170,8 @@ def validate_tax_id(country: str, raw: str) -> TaxIdResult:
     if not isinstance(compact, str) or not compact:
         return _invalid(country, "invalid_format")
     return TaxIdResult(country, compact, True, "", "")
+
+
+def company_root(country: str, compact: str) -> str:
+    """The key shared by a company and its branches: the CNPJ root in Brazil, else the ID."""
+    return cnpj_root(compact) if country.upper() == "BR" else compact

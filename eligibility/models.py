@@ -1,0 +1,143 @@
+"""The company registry (companies, products, subscriptions) and the check log."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import BusinessModel
+
+
+class EligibilityResult(models.TextChoices):
+    AVAILABLE = "available", _("Available")
+    CLIENT = "client", _("Already a client")
+    UNAVAILABLE = "unavailable", _("Unavailable")
+    INVALID = "invalid", _("Invalid Tax ID")
+
+
+class Company(models.Model):
+    class Status(models.TextChoices):
+        PROSPECT = "prospect", _("Prospect")
+        CLIENT = "client", _("Client")
+        BLOCKED = "blocked", _("Blocked")
+
+    country = models.CharField(_("country"), max_length=2)
+    tax_id = models.CharField(_("Tax ID (compact)"), max_length=32)
+    # The key that groups a company with its branches: the CNPJ root in Brazil, else the Tax ID.
+    root = models.CharField(_("root"), max_length=32, editable=False)
+    legal_name = models.CharField(_("legal name"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PROSPECT)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["country", "tax_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "tax_id"], name="company_unique_tax_id"),
+        ]
+        indexes = [models.Index(fields=["country", "root"], name="company_root_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.legal_name or self.tax_id} ({self.country} {self.tax_id})"
+
+    def save(self, *args, **kwargs):
+        from eligibility.taxid import company_root
+
+        self.root = company_root(self.country, self.tax_id)
+        super().save(*args, **kwargs)
+
+
+class Product(models.Model):
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscription(models.Model):
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    # Empty: the client pays Wellhub directly.
+    paid_by_partner = models.ForeignKey(
+        "accounts.Partner",
+        verbose_name=_("paid by partner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="paid_subscriptions",
+    )
+    business_model = models.CharField(
+        _("business model"), max_length=16, choices=BusinessModel, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "product"], name="subscription_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} — {self.product}"
+
+    @property
+    def paid_directly(self) -> bool:
+        return self.paid_by_partner_id is None
+
+
+class EligibilityCheck(models.Model):
+    """One line of the check log: who asked what, and what they were told."""
+
+    class Source(models.TextChoices):
+        SINGLE = "single", _("Single check")
+        BULK = "bulk", _("Bulk check")
+        REQUEST = "request", _("Request submission")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.SET_NULL, null=True
+    )
+    partner = models.ForeignKey(
+        "accounts.Partner", verbose_name=_("partner"), on_delete=models.SET_NULL, null=True
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source, default=Source.SINGLE)
+    country = models.CharField(_("country"), max_length=8, blank=True)
+    raw_input = models.CharField(_("input"), max_length=128, blank=True)
+    company_name = models.CharField(_("company name"), max_length=255, blank=True)
+    tax_id = models.CharField(_("Tax ID (compact)"), max_length=32, blank=True)
+    result = models.CharField(_("result"), max_length=16, choices=EligibilityResult)
+    reason = models.CharField(_("reason"), max_length=64, blank=True)
+    bulk_job = models.ForeignKey(
+        "eligibility.BulkCheckJob",
+        verbose_name=_("bulk job"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="checks",
+    )
+    created_at = models.DateTimeField(_("checked at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("eligibility check")
+        verbose_name_plural = _("eligibility checks")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["partner", "-created_at"], name="check_partner_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.country} {self.tax_id or self.raw_input}: {self.result}"
+
+
+from eligibility.bulk_models import BulkCheckJob  # noqa: E402, F401

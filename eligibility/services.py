@@ -1,0 +1,242 @@
+"""The eligibility decision: the one place that says whether a partner may launch a company.
+
+The single check, the bulk check and request submission all call `decide_many` (or
+`check_company`, which wraps it with validation and the check log), so the rule lives here only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Partner, User
+from eligibility.models import Company, EligibilityCheck, EligibilityResult, Product, Subscription
+from eligibility.taxid import TaxIdResult, company_root, validate_tax_id
+
+
+class Reason:
+    NEW_COMPANY = "new_company"  # not in the registry
+    PROSPECT = "prospect"  # in the registry, not a client
+    CLIENT = "client"
+    BRANCH_OF_CLIENT = "branch_of_client"
+    BLOCKED = "blocked"
+    PROTECTED = "protected"  # someone else's (or Wellhub's) open launch request
+    OWN_OPEN_REQUEST = "own_open_request"
+
+
+REASON_MESSAGES = {
+    Reason.NEW_COMPANY: _("This company is not a Wellhub client yet. You can send a launch "
+                          "request."),
+    Reason.PROSPECT: _("This company is not a Wellhub client yet. You can send a launch "
+                       "request."),
+    Reason.CLIENT: _("This company is already a Wellhub client. You can offer more products "
+                     "or take over paying for its plans."),
+    Reason.BRANCH_OF_CLIENT: _("This is a branch of a company that is already a Wellhub "
+                               "client."),
+    Reason.BLOCKED: _("Wellhub cannot accept this company as a client through the partner "
+                      "channel. Contact your account executive for details."),
+    Reason.PROTECTED: _("Another launch request for this company is already open, so it "
+                        "cannot be launched now."),
+    Reason.OWN_OPEN_REQUEST: _("Your organisation already has an open launch request for this "
+                               "company."),
+}
+
+
+@dataclass(frozen=True)
+class Holding:
+    product: Product
+    paid_by_partner_id: int | None
+
+    @property
+    def paid_directly(self) -> bool:
+        return self.paid_by_partner_id is None
+
+
+@dataclass
+class Decision:
+    country: str
+    tax_id: str  # compact; "" when invalid
+    result: str
+    reason: str
+    message: str
+    company: Company | None = None
+    holdings: list[Holding] = field(default_factory=list)
+    own_request: object | None = None  # the partner's own open launch (PartnerRequest)
+    upsell_products: list[Product] = field(default_factory=list)
+    takeover_products: list[Product] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    takeover_refused_reason: str = ""
+
+    @property
+    def is_available(self) -> bool:
+        return self.result == EligibilityResult.AVAILABLE
+
+    @property
+    def is_client(self) -> bool:
+        return self.result == EligibilityResult.CLIENT
+
+
+def invalid_decision(validation: TaxIdResult) -> Decision:
+    return Decision(
+        country=validation.country,
+        tax_id="",
+        result=EligibilityResult.INVALID,
+        reason=validation.reason_code,
+        message=str(validation.message),
+    )
+
+
+def protection_key(country: str, compact: str) -> str:
+    return f"{country}:{company_root(country, compact)}"
+
+
+def decide_many(*, partner: Partner, items: Sequence[tuple[str, str]]) -> list[Decision]:
+    """Decide for valid (country, compact Tax ID) pairs with a fixed number of queries."""
+    from requests_app.models import OPEN_LAUNCH_STATUSES, PartnerRequest, RequestKind
+
+    if not items:
+        return []
+    roots = {(country, company_root(country, tax_id)) for country, tax_id in items}
+    by_country: dict[str, set[str]] = defaultdict(set)
+    for country, root in roots:
+        by_country[country].add(root)
+    root_filter = Q()
+    for country, country_roots in by_country.items():
+        root_filter |= Q(country=country, root__in=country_roots)
+
+    companies = list(Company.objects.filter(root_filter))
+    exact = {(c.country, c.tax_id): c for c in companies}
+    group: dict[tuple[str, str], list[Company]] = defaultdict(list)
+    for company in companies:
+        group[(company.country, company.root)].append(company)
+
+    client_ids = [c.pk for c in companies if c.status == Company.Status.CLIENT]
+    holdings: dict[int, list[Holding]] = defaultdict(list)
+    if client_ids:
+        for sub in Subscription.objects.filter(company_id__in=client_ids).select_related(
+            "product"
+        ):
+            holdings[sub.company_id].append(Holding(sub.product, sub.paid_by_partner_id))
+    active_products = list(Product.objects.filter(is_active=True)) if client_ids else []
+
+    keys = {f"{country}:{root}" for country, root in roots}
+    open_launches = {
+        r.protection_key: r
+        for r in PartnerRequest.objects.filter(
+            kind=RequestKind.LAUNCH, status__in=OPEN_LAUNCH_STATUSES, protection_key__in=keys
+        ).only("pk", "reference", "partner_id", "protection_key", "status")
+    }
+
+    decisions = []
+    for country, tax_id in items:
+        root = company_root(country, tax_id)
+        family = group.get((country, root), [])
+        company = exact.get((country, tax_id))
+        decisions.append(
+            _decide_one(
+                partner=partner,
+                country=country,
+                tax_id=tax_id,
+                company=company,
+                family=family,
+                holdings=holdings,
+                active_products=active_products,
+                open_launch=open_launches.get(f"{country}:{root}"),
+            )
+        )
+    return decisions
+
+
+def _decide_one(*, partner, country, tax_id, company, family, holdings, active_products,
+                open_launch) -> Decision:
+    def decision(result, reason, **extra) -> Decision:
+        return Decision(country=country, tax_id=tax_id, result=result, reason=reason,
+                        message=str(REASON_MESSAGES[reason]), company=company, **extra)
+
+    if any(c.status == Company.Status.BLOCKED for c in family):
+        return decision(EligibilityResult.UNAVAILABLE, Reason.BLOCKED)
+
+    client = company if company and company.status == Company.Status.CLIENT else None
+    if client is None:
+        client = next((c for c in family if c.status == Company.Status.CLIENT), None)
+    if client is not None:
+        held = holdings.get(client.pk, [])
+        held_ids = {h.product.pk for h in held}
+        upsell = [p for p in active_products if p.pk not in held_ids]
+        takeover = [h.product for h in held if h.paid_directly]
+        actions = []
+        if upsell:
+            actions.append("upsell")
+        refused = ""
+        if takeover:
+            if partner.allows_reseller:
+                actions.append("takeover")
+            else:
+                refused = str(_("Taking over payment needs the reseller business model, which "
+                                "your organisation does not have."))
+        reason = Reason.CLIENT if client is company else Reason.BRANCH_OF_CLIENT
+        result = decision(EligibilityResult.CLIENT, reason, holdings=held, upsell_products=upsell,
+                          takeover_products=takeover, actions=actions,
+                          takeover_refused_reason=refused)
+        result.company = client
+        return result
+
+    if open_launch is not None:
+        if open_launch.partner_id == partner.pk:
+            return decision(EligibilityResult.UNAVAILABLE, Reason.OWN_OPEN_REQUEST,
+                            own_request=open_launch)
+        return decision(EligibilityResult.UNAVAILABLE, Reason.PROTECTED)
+
+    reason = Reason.PROSPECT if company is not None else Reason.NEW_COMPANY
+    return decision(EligibilityResult.AVAILABLE, reason, actions=["launch"])
+
+
+def check_company(
+    *,
+    user: User,
+    country: str,
+    raw_tax_id: str,
+    company_name: str = "",
+    source: str = EligibilityCheck.Source.SINGLE,
+) -> Decision:
+    """Validate, decide and log one check."""
+    validation = validate_tax_id(country, raw_tax_id)
+    if validation.is_valid:
+        (decision,) = decide_many(partner=user.partner,
+                                  items=[(validation.country, validation.compact)])
+    else:
+        decision = invalid_decision(validation)
+    log_checks(user=user, source=source,
+               entries=[(country, raw_tax_id, company_name, decision)])
+    return decision
+
+
+def log_checks(
+    *,
+    user: User,
+    source: str,
+    entries: Iterable[tuple[str, str, str, Decision]],
+    bulk_job=None,
+) -> int:
+    """Record checks in one insert. Inputs are truncated to the log's column sizes."""
+    rows = [
+        EligibilityCheck(
+            user=user,
+            partner_id=user.partner_id,
+            source=source,
+            country=(country or "")[:8],
+            raw_input=(raw or "")[:128],
+            company_name=(name or "")[:255],
+            tax_id=decision.tax_id,
+            result=decision.result,
+            reason=decision.reason[:64],
+            bulk_job=bulk_job,
+        )
+        for country, raw, name, decision in entries
+    ]
+    EligibilityCheck.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
