@@ -1,2 +1,8 @@
+from django.urls import path
+
+from eligibility import views
+
 app_name = "eligibility"
-urlpatterns: list = []
+urlpatterns = [
+    path("check/", views.check, name="check"),
+]

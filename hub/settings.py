@@ -176,6 +176,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.deactivate_inactive_users_task",
         "schedule": timedelta(days=1),
     },
+    "expire-protections": {
+        "task": "requests_app.tasks.expire_protections_task",
+        "schedule": timedelta(days=1),
+    },
+    "requeue-stuck-bulk-jobs": {
+        "task": "eligibility.tasks.requeue_stuck_bulk_jobs_task",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # --- Auth (allauth) ---------------------------------------------------------------------------
@@ -231,6 +239,16 @@ INACTIVITY_WARNING_DAYS = env_int("INACTIVITY_WARNING_DAYS", 7)
 # Staff second factor: required on the admin unless ADMIN_REQUIRE_OTP=0 (the quickstart).
 ADMIN_REQUIRE_OTP = env_bool("ADMIN_REQUIRE_OTP", not DEBUG)
 OTP_TOTP_ISSUER = "Reseller Hub"
+
+# --- Requests and bulk checks ----------------------------------------------------------------
+
+PROTECTION_DAYS = env_int("PROTECTION_DAYS", 90)
+PROTECTION_WARNING_DAYS = env_int("PROTECTION_WARNING_DAYS", 7)
+TAKEOVER_BUSINESS_DAYS = env_int("TAKEOVER_BUSINESS_DAYS", 5)
+BULK_MAX_ROWS = env_int("BULK_MAX_ROWS", 50_000)
+BULK_MAX_BYTES = env_int("BULK_MAX_BYTES", 10 * 1024 * 1024)
+BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 2_000)
+BULK_STUCK_AFTER_SECONDS = env_int("BULK_STUCK_AFTER_SECONDS", 600)
 
 # --- E-mail -----------------------------------------------------------------------------------
 
