@@ -11,8 +11,15 @@ from accounts.models import Partner, User
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
-    list_display = ("name", "tier", "allows_reseller", "allows_referral", "home_country",
-                    "designated_ae", "is_active")
+    list_display = (
+        "name",
+        "tier",
+        "allows_reseller",
+        "allows_referral",
+        "home_country",
+        "designated_ae",
+        "is_active",
+    )
     list_filter = ("tier", "allows_reseller", "allows_referral", "home_country", "is_active")
     search_fields = ("name",)
     autocomplete_fields = ("designated_ae",)
@@ -25,19 +32,51 @@ class LastLoginFilter(admin.DateFieldListFilter):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
-    list_display = ("email", "full_name", "partner", "login_mode", "is_active",
-                    "deactivation_reason", "last_login", "is_staff")
-    list_filter = ("partner", "login_mode", "is_active", "deactivation_reason",
-                   ("last_login", LastLoginFilter), "is_staff")
+    list_display = (
+        "email",
+        "full_name",
+        "partner",
+        "login_mode",
+        "is_active",
+        "deactivation_reason",
+        "last_login",
+        "is_staff",
+    )
+    list_filter = (
+        "partner",
+        "login_mode",
+        "is_active",
+        "deactivation_reason",
+        ("last_login", LastLoginFilter),
+        "is_staff",
+    )
     list_select_related = ("partner",)
     search_fields = ("email", "full_name", "partner__name")
-    readonly_fields = ("last_login", "date_joined", "deactivated_at", "reactivated_at",
-                       "invited_at", "inactivity_warning_sent_at")
+    readonly_fields = (
+        "last_login",
+        "date_joined",
+        "deactivated_at",
+        "reactivated_at",
+        "invited_at",
+        "inactivity_warning_sent_at",
+    )
     fieldsets = (
         (None, {"fields": ("email", "full_name", "partner", "login_mode")}),
-        (_("Status"), {"fields": ("is_active", "deactivation_reason", "deactivated_at",
-                                   "reactivated_at", "invited_at", "inactivity_warning_sent_at",
-                                   "last_login", "date_joined")}),
+        (
+            _("Status"),
+            {
+                "fields": (
+                    "is_active",
+                    "deactivation_reason",
+                    "deactivated_at",
+                    "reactivated_at",
+                    "invited_at",
+                    "inactivity_warning_sent_at",
+                    "last_login",
+                    "date_joined",
+                )
+            },
+        ),
         (_("Staff"), {"fields": ("is_staff", "is_superuser", "groups")}),
     )
     add_fieldsets = (
@@ -91,7 +130,8 @@ class UserAdmin(DjangoUserAdmin):
             services.block_user(user=user)
             count += 1
         self.message_user(
-            request, ngettext("%d user blocked.", "%d users blocked.", count) % count,
+            request,
+            ngettext("%d user blocked.", "%d users blocked.", count) % count,
             messages.SUCCESS,
         )
 
@@ -102,6 +142,7 @@ class UserAdmin(DjangoUserAdmin):
             services.send_welcome(user)
             count += 1
         self.message_user(
-            request, ngettext("%d welcome e-mail sent.", "%d welcome e-mails sent.", count) % count,
+            request,
+            ngettext("%d welcome e-mail sent.", "%d welcome e-mails sent.", count) % count,
             messages.SUCCESS,
         )

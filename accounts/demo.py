@@ -34,25 +34,39 @@ def seed() -> list[tuple[str, str]]:
 
     acme, _ = Partner.objects.get_or_create(
         name="Acme Resellers",
-        defaults={"tier": Partner.Tier.PREMIUM, "allows_reseller": True,
-                  "allows_referral": True, "home_country": "BR", "designated_ae": ae},
+        defaults={
+            "tier": Partner.Tier.PREMIUM,
+            "allows_reseller": True,
+            "allows_referral": True,
+            "home_country": "BR",
+            "designated_ae": ae,
+        },
     )
     beta, _ = Partner.objects.get_or_create(
         name="Beta Referrals",
-        defaults={"tier": Partner.Tier.STANDARD, "allows_reseller": False,
-                  "allows_referral": True, "home_country": "MX"},
+        defaults={
+            "tier": Partner.Tier.STANDARD,
+            "allows_reseller": False,
+            "allows_referral": True,
+            "home_country": "MX",
+        },
     )
     _user("ana@acme.example", full_name="Ana Costa", partner=acme)
-    _user("tom@acme.example", full_name="Tom Token", partner=acme,
-          login_mode=User.LoginMode.TOKEN)
+    _user("tom@acme.example", full_name="Tom Token", partner=acme, login_mode=User.LoginMode.TOKEN)
     _user("bea@beta.example", full_name="Bea Ruiz", partner=beta)
     return [
         ("admin@wellhub.example (staff, admin)", f"password {DEMO_PASSWORD}"),
         ("ae@wellhub.example (staff, Channel Partner AE)", f"password {DEMO_PASSWORD}"),
-        ("ana@acme.example (Acme Resellers, premium, reseller+referral, BR)",
-         f"password {DEMO_PASSWORD}"),
-        ("tom@acme.example (Acme Resellers)", "e-mailed code: /accounts/login/code/ "
-         "(the code is printed in the server console)"),
-        ("bea@beta.example (Beta Referrals, standard, referral only, MX)",
-         f"password {DEMO_PASSWORD}"),
+        (
+            "ana@acme.example (Acme Resellers, premium, reseller+referral, BR)",
+            f"password {DEMO_PASSWORD}",
+        ),
+        (
+            "tom@acme.example (Acme Resellers)",
+            "e-mailed code: /accounts/login/code/ (the code is printed in the server console)",
+        ),
+        (
+            "bea@beta.example (Beta Referrals, standard, referral only, MX)",
+            f"password {DEMO_PASSWORD}",
+        ),
     ]

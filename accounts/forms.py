@@ -16,7 +16,7 @@ class PartnerLoginForm(LoginForm):
         if user is not None and user.login_mode == User.LoginMode.TOKEN:
             self.user = None
             raise forms.ValidationError(
-                _("This account signs in with a code sent by e-mail. Choose “Send me a sign-in code”.")
+                _("This account signs in with a code sent by e-mail: use “Send me a sign-in code”.")
             )
         return cleaned_data
 

@@ -30,7 +30,10 @@ def set_password_url(user: User) -> str:
     """A single-use link: the token dies once the password (hash) or last_login changes."""
     path = reverse(
         "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
     )
     return _absolute(path)
 
@@ -92,13 +95,17 @@ def invite_user(
     try:
         validate_email(email)
     except ValidationError as exc:
-        raise ValidationError(_("“%(email)s” is not a valid e-mail address.") % {"email": email}) from exc
+        raise ValidationError(
+            _("“%(email)s” is not a valid e-mail address.") % {"email": email}
+        ) from exc
     if login_mode not in User.LoginMode.values:
         raise ValidationError(_("Login mode must be password or token."))
     if partner is None and not is_staff:
         raise ValidationError(_("A partner user needs a partner."))
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError(_("A user with the e-mail “%(email)s” already exists.") % {"email": email})
+        raise ValidationError(
+            _("A user with the e-mail “%(email)s” already exists.") % {"email": email}
+        )
     user = User.objects.create_user(
         email=email,
         full_name=full_name.strip(),

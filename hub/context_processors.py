@@ -5,6 +5,8 @@ def hub(request) -> dict:
     user = getattr(request, "user", None)
     return {
         "support_email": settings.SUPPORT_EMAIL,
-        "current_partner": getattr(user, "partner", None) if user and user.is_authenticated else None,
+        "current_partner": getattr(user, "partner", None)
+        if user and user.is_authenticated
+        else None,
         "request_id": getattr(request, "request_id", ""),
     }

@@ -229,6 +229,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
     "signup": "20/m/ip",
+    # "Report a problem": anonymous reporters per IP and per e-mail; signed-in users per user.
+    "support_report_anonymous": "5/h/ip,5/h/key",
+    "support_report": "10/h/user",
 }
 # A welcome link stays valid for 3 days (Django's reset tokens carry their own timestamp).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 24 * 3)
@@ -262,6 +265,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Reseller Hub <no-reply@resellerhub.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SUPPORT_EMAIL = env("SUPPORT_EMAIL", "support@resellerhub.example")
+SUPPORT_SCREENSHOT_MAX_BYTES = env_int("SUPPORT_SCREENSHOT_MAX_BYTES", 5 * 1024 * 1024)
 SALES_TEAM_EMAIL = env("SALES_TEAM_EMAIL", "sales@resellerhub.example")
 DEALDESK_EMAIL = env("DEALDESK_EMAIL", "dealdesk@resellerhub.example")
 PARTNERSHIPS_TEAM_EMAIL = env("PARTNERSHIPS_TEAM_EMAIL", "partnerships@resellerhub.example")
@@ -327,6 +331,11 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Logging ----------------------------------------------------------------------------------
 
+# LOG_FORMAT=json writes one JSON object per line (with the request ID) for log collectors.
+LOG_FORMAT = env("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -335,14 +344,22 @@ LOGGING = {
         "plain": {
             "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",
         },
+        "json": {"()": "hub.logging.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Error reporting: only when SENTRY_DSN is set and sentry-sdk is installed (off by default).
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    from hub.logging import init_sentry
+
+    init_sentry(SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT", "production"))

@@ -56,8 +56,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _error(request: HttpRequest, status: int, template: str) -> HttpResponse:
-    return render(request, template, {"request_id": getattr(request, "request_id", "")},
-                  status=status)
+    return render(
+        request, template, {"request_id": getattr(request, "request_id", "")}, status=status
+    )
 
 
 def bad_request(request, exception=None):

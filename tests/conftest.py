@@ -84,8 +84,9 @@ def bob(partner):
 
 @pytest.fixture
 def charlie(other_partner):
-    return UserFactory(email="charlie@globex.example", full_name="Charlie Other",
-                       partner=other_partner)
+    return UserFactory(
+        email="charlie@globex.example", full_name="Charlie Other", partner=other_partner
+    )
 
 
 @pytest.fixture
@@ -151,7 +152,8 @@ def page(_playwright_browser, live_server, request):
     artifacts = os.path.join(settings.BASE_DIR, "test-artifacts")
     os.makedirs(artifacts, exist_ok=True)
     try:
-        browser_page.screenshot(path=os.path.join(artifacts, f"{request.node.name}.png"),
-                                full_page=True)
+        browser_page.screenshot(
+            path=os.path.join(artifacts, f"{request.node.name}.png"), full_page=True
+        )
     finally:
         context.close()

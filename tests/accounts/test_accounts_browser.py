@@ -11,8 +11,9 @@ from tests.factories import PASSWORD, UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_invited_partner_sets_a_password_signs_in_and_sees_partner_name(page, partner, settings,
-                                                                         live_server):
+def test_invited_partner_sets_a_password_signs_in_and_sees_partner_name(
+    page, partner, settings, live_server
+):
     settings.SITE_URL = live_server.url
     invite_user(email="nina@acme.example", partner=partner, full_name="Nina New")
     (welcome,) = mail.outbox

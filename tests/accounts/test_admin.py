@@ -50,13 +50,17 @@ def test_user_list_filters_by_deactivation_reason(staff_client, alice, bob):
     assert bob.email in body.decode() and alice.email not in body.decode()
 
 
-def test_adding_a_user_in_the_admin_sends_the_welcome(staff_client, partner, on_commit,
-                                                      mailoutbox):
+def test_adding_a_user_in_the_admin_sends_the_welcome(staff_client, partner, on_commit, mailoutbox):
     with on_commit():
-        staff_client.post("/admin/accounts/user/add/", {
-            "email": "fresh@acme.example", "full_name": "Fresh Person",
-            "partner": partner.pk, "login_mode": "password",
-        })
+        staff_client.post(
+            "/admin/accounts/user/add/",
+            {
+                "email": "fresh@acme.example",
+                "full_name": "Fresh Person",
+                "partner": partner.pk,
+                "login_mode": "password",
+            },
+        )
     assert User.objects.filter(email="fresh@acme.example", partner=partner).exists()
     assert [m.to for m in mailoutbox] == [["fresh@acme.example"]]
 
@@ -76,7 +80,14 @@ def test_staff_password_alone_does_not_open_the_admin(client, staff):
 def test_staff_signs_in_to_the_admin_with_a_backup_code(client, staff):
     device = StaticDevice.objects.create(user=staff, name="backup")
     device.token_set.create(token="abcd1234")
-    client.post("/admin/login/", {"username": staff.email, "password": PASSWORD,
-                                  "otp_device": device.persistent_id, "otp_token": "abcd1234"})
+    client.post(
+        "/admin/login/",
+        {
+            "username": staff.email,
+            "password": PASSWORD,
+            "otp_device": device.persistent_id,
+            "otp_token": "abcd1234",
+        },
+    )
     assert client.get("/admin/").status_code == 200
     assert not device.token_set.exists()  # a backup code works once

@@ -15,8 +15,12 @@ from tests.factories import StaffFactory, UserFactory
 
 def _idle_user(partner, days: float, **fields) -> User:
     now = timezone.now()
-    return UserFactory(partner=partner, last_login=now - timedelta(days=days),
-                       date_joined=now - timedelta(days=400), **fields)
+    return UserFactory(
+        partner=partner,
+        last_login=now - timedelta(days=days),
+        date_joined=now - timedelta(days=400),
+        **fields,
+    )
 
 
 @pytest.mark.parametrize(("days_idle", "deactivated"), [(34, False), (35, True), (36, True)])
@@ -32,10 +36,18 @@ def test_boundary_days(partner, days_idle, deactivated):
 
 def test_invitee_who_never_signed_in_counts_from_the_invitation(partner):
     now = timezone.now()
-    recent = UserFactory(partner=partner, last_login=None, invited_at=now - timedelta(days=20),
-                         date_joined=now - timedelta(days=100))
-    stale = UserFactory(partner=partner, last_login=None, invited_at=now - timedelta(days=40),
-                        date_joined=now - timedelta(days=100))
+    recent = UserFactory(
+        partner=partner,
+        last_login=None,
+        invited_at=now - timedelta(days=20),
+        date_joined=now - timedelta(days=100),
+    )
+    stale = UserFactory(
+        partner=partner,
+        last_login=None,
+        invited_at=now - timedelta(days=40),
+        date_joined=now - timedelta(days=100),
+    )
     deactivate_inactive_users()
     recent.refresh_from_db()
     stale.refresh_from_db()
@@ -49,8 +61,9 @@ def test_reactivation_restarts_the_clock(partner, on_commit, mailoutbox):
     deactivate_inactive_users()
     user.refresh_from_db()
     assert user.is_active and user.deactivation_reason == ""
-    assert [m.subject for m in mailoutbox] == ["[Reseller Hub] Your Reseller Hub account is "
-                                               "active again"]
+    assert [m.subject for m in mailoutbox] == [
+        "[Reseller Hub] Your Reseller Hub account is active again"
+    ]
     # 36 days after the reactivation, the clock has run out again.
     deactivate_inactive_users(now=timezone.now() + timedelta(days=36))
     user.refresh_from_db()

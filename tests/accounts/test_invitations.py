@@ -10,11 +10,13 @@ from accounts.models import Partner, User
 from tests.factories import StaffFactory
 
 
-def test_invite_password_user_sends_a_single_use_set_password_link(partner, client, on_commit,
-                                                                   mailoutbox):
+def test_invite_password_user_sends_a_single_use_set_password_link(
+    partner, client, on_commit, mailoutbox
+):
     with on_commit():
-        call_command("invite_user", "New@Acme.example", "--partner", "acme resellers",
-                     "--name", "Nina New")
+        call_command(
+            "invite_user", "New@Acme.example", "--partner", "acme resellers", "--name", "Nina New"
+        )
     user = User.objects.get(email="new@acme.example")
     assert user.partner == partner and user.full_name == "Nina New"
     assert not user.has_usable_password()
@@ -35,8 +37,14 @@ def test_invite_password_user_sends_a_single_use_set_password_link(partner, clie
 
 def test_invite_token_user_explains_code_sign_in(partner, on_commit, mailoutbox):
     with on_commit():
-        call_command("invite_user", "tok@acme.example", "--partner", "Acme Resellers",
-                     "--login-mode", "token")
+        call_command(
+            "invite_user",
+            "tok@acme.example",
+            "--partner",
+            "Acme Resellers",
+            "--login-mode",
+            "token",
+        )
     (mail,) = mailoutbox
     assert "/accounts/login/code/" in mail.body
     assert "/accounts/password/reset/key/" not in mail.body
@@ -63,8 +71,18 @@ def test_invite_user_rejects_bad_arguments_and_writes_nothing(alice, mailoutbox,
 
 def test_create_partner_command(db, capsys):
     ae = StaffFactory(email="ae@wellhub.example")
-    call_command("create_partner", "Initech", "--tier", "premium", "--models",
-                 "reseller,referral", "--country", "mx", "--ae", "AE@wellhub.example")
+    call_command(
+        "create_partner",
+        "Initech",
+        "--tier",
+        "premium",
+        "--models",
+        "reseller,referral",
+        "--country",
+        "mx",
+        "--ae",
+        "AE@wellhub.example",
+    )
     partner = Partner.objects.get(name="Initech")
     assert partner.is_premium and partner.home_country == "MX"
     assert partner.business_models == ["reseller", "referral"] and partner.designated_ae == ae

@@ -28,8 +28,7 @@ def _is_signed_in(client) -> bool:
 
 @pytest.fixture
 def token_user(partner):
-    return UserFactory(email="tina@acme.example", partner=partner,
-                       login_mode=User.LoginMode.TOKEN)
+    return UserFactory(email="tina@acme.example", partner=partner, login_mode=User.LoginMode.TOKEN)
 
 
 class _ShiftedClock:
@@ -41,8 +40,9 @@ class _ShiftedClock:
 
 
 def test_password_user_signs_in_and_sees_partner_name(client, alice):
-    response = client.post(LOGIN, {"login": "ALICE@acme.example", "password": PASSWORD},
-                           follow=True)
+    response = client.post(
+        LOGIN, {"login": "ALICE@acme.example", "password": PASSWORD}, follow=True
+    )
     assert _is_signed_in(client)
     assert "Acme Resellers" in response.content.decode()
 
@@ -107,8 +107,9 @@ def test_three_wrong_codes_void_the_right_one(client, token_user, mailoutbox):
     assert not _is_signed_in(client)
 
 
-def test_code_is_bound_to_the_login_attempt_that_asked_for_it(client, token_user, mailoutbox,
-                                                             django_user_model):
+def test_code_is_bound_to_the_login_attempt_that_asked_for_it(
+    client, token_user, mailoutbox, django_user_model
+):
     from django.test import Client
 
     client.post(CODE_REQUEST, {"email": token_user.email})
@@ -146,8 +147,10 @@ def test_inactive_user_with_right_password_sees_contact_support_page(client, ali
 def test_sign_up_is_closed_for_get_and_post(client, db, django_user_model):
     page = client.get("/accounts/signup/")
     assert 'data-signup="closed"' in page.content.decode()
-    client.post("/accounts/signup/", {"email": "new@evil.example", "password1": "Xx-123456789",
-                                      "password2": "Xx-123456789"})
+    client.post(
+        "/accounts/signup/",
+        {"email": "new@evil.example", "password1": "Xx-123456789", "password2": "Xx-123456789"},
+    )
     assert not django_user_model.objects.filter(email="new@evil.example").exists()
 
 
@@ -173,7 +176,8 @@ def test_idle_session_ends_after_the_idle_timeout(alice_client, settings, monkey
 
     assert alice_client.get("/").status_code == 200
     real_time = time.time
-    monkeypatch.setattr(hub.middleware.time, "time",
-                        lambda: real_time() + settings.SESSION_IDLE_TIMEOUT + 5)
+    monkeypatch.setattr(
+        hub.middleware.time, "time", lambda: real_time() + settings.SESSION_IDLE_TIMEOUT + 5
+    )
     response = alice_client.get("/")
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)

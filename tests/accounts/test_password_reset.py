@@ -15,8 +15,9 @@ def _post(client, email):
 
 @pytest.mark.parametrize("who", ["known", "unknown", "inactive"])
 def test_reset_answers_the_same_for_everyone(client, alice, mailoutbox, who):
-    email = {"known": alice.email, "unknown": "nobody@nowhere.example",
-             "inactive": alice.email}[who]
+    email = {"known": alice.email, "unknown": "nobody@nowhere.example", "inactive": alice.email}[
+        who
+    ]
     if who == "inactive":
         alice.is_active = False
         alice.deactivation_reason = User.DeactivationReason.BLOCKED

@@ -21,8 +21,14 @@ PRODUCTION = {
 
 
 def _manage(*args, env):
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_production_settings_pass_check_deploy_at_warning_level():
@@ -51,11 +57,18 @@ def test_quickstart_defaults_are_sqlite_eager_and_console_mail():
         "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND,"
         " s.CACHES['default']['BACKEND'])"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR,
-                            env={**BASE_ENV, "DEBUG": "1"}, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env={**BASE_ENV, "DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.stdout.split() == [
-        "django.db.backends.sqlite3", "True", "django.core.mail.backends.console.EmailBackend",
+        "django.db.backends.sqlite3",
+        "True",
+        "django.core.mail.backends.console.EmailBackend",
         "django.core.cache.backends.locmem.LocMemCache",
     ], result.stderr
 
@@ -66,12 +79,25 @@ def test_service_urls_switch_to_postgres_and_redis():
         "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'],"
         " s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'])"
     )
-    env = {**BASE_ENV, "DEBUG": "1", "DATABASE_URL": "postgres://u:p@db.example:5432/hubdb",
-           "REDIS_URL": "redis://cache.example:6379/0"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env,
-                            capture_output=True, text=True, timeout=60)
+    env = {
+        **BASE_ENV,
+        "DEBUG": "1",
+        "DATABASE_URL": "postgres://u:p@db.example:5432/hubdb",
+        "REDIS_URL": "redis://cache.example:6379/0",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.stdout.split() == [
-        "django.db.backends.postgresql", "hubdb", "False", "redis://cache.example:6379/0",
+        "django.db.backends.postgresql",
+        "hubdb",
+        "False",
+        "redis://cache.example:6379/0",
         "django.core.cache.backends.redis.RedisCache",
     ], result.stderr
 
