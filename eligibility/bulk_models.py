@@ -5,6 +5,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The order in which results are counted and shown.
+RESULT_ORDER = ("available", "client", "unavailable", "invalid")
+
 
 class BulkCheckJob(models.Model):
     class Mode(models.TextChoices):
@@ -18,12 +21,17 @@ class BulkCheckJob(models.Model):
         FAILED = "failed", _("Failed")
 
     partner = models.ForeignKey(
-        "accounts.Partner", verbose_name=_("partner"), on_delete=models.CASCADE,
+        "accounts.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.CASCADE,
         related_name="bulk_jobs",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL,
-        null=True, related_name="bulk_jobs",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="bulk_jobs",
     )
     mode = models.CharField(_("mode"), max_length=20, choices=Mode, default=Mode.CHECK)
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.QUEUED)
@@ -57,3 +65,48 @@ class BulkCheckJob(models.Model):
         if not self.total_rows:
             return 100 if self.status == self.Status.DONE else 0
         return min(100, int(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def is_active(self) -> bool:
+        """Still waiting or working: the jobs page keeps polling it."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def result_counts(self) -> list[tuple[str, str, int]]:
+        """(result, label, count) in display order, for the results present."""
+        from eligibility.models import EligibilityResult
+
+        counts = self.counts or {}
+        return [
+            (result, EligibilityResult(result).label, counts[result])
+            for result in RESULT_ORDER
+            if counts.get(result)
+        ]
+
+
+class BulkReportChunk(models.Model):
+    """The report lines of one processed chunk of a job, written with that chunk's checks.
+
+    One row per chunk (not per line) keeps the writes few; the unique key makes a replayed
+    chunk impossible to store twice. The finished report joins them in line order.
+    """
+
+    job = models.ForeignKey(
+        BulkCheckJob,
+        verbose_name=_("bulk job"),
+        on_delete=models.CASCADE,
+        related_name="report_chunks",
+    )
+    first_line = models.PositiveIntegerField(_("first line"))
+    row_count = models.PositiveIntegerField(_("rows"))
+    data = models.BinaryField(_("report lines"))
+
+    class Meta:
+        verbose_name = _("bulk report chunk")
+        verbose_name_plural = _("bulk report chunks")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "first_line"], name="bulk_report_chunk_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.job_id} from line {self.first_line}"

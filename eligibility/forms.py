@@ -3,37 +3,46 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
-from eligibility.taxid import MAX_INPUT_LENGTH, country_choices
+from eligibility.taxid import country_choices
 
 COMPANY_NAME_MAX_LENGTH = 255
+
+
+class CheckInputField(forms.CharField):
+    """Any text at all: what is wrong with it is the check's answer, not a form error.
+
+    Django refuses NUL characters in every CharField; here even those reach the check, which
+    answers `invalid` and logs the attempt (the log drops the NULs).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
 
 
 class CheckForm(forms.Form):
     """Country, Tax ID and an optional company name.
 
     Whether the Tax ID is valid for the country (and whether the country is supported) is the
-    Tax ID module's rule, so it is answered as an `invalid` result, not as a form error here.
-    The form only keeps out what cannot be a Tax ID check at all (text that cannot be stored).
+    Tax ID module's rule, and an empty country means the partner's home country in
+    `check_company`; both are answered there (as a logged `invalid` result when wrong), not
+    here. The form only keeps out a company name that cannot be stored.
     """
 
-    country = forms.CharField(label=_("Country"), required=False, max_length=8)
-    tax_id = forms.CharField(label=_("Tax ID"), required=False, strip=True)
+    country = CheckInputField(label=_("Country"), required=False)
+    tax_id = CheckInputField(label=_("Tax ID"), required=False)
     company_name = forms.CharField(
         label=_("Company name (optional)"),
         required=False,
         max_length=COMPANY_NAME_MAX_LENGTH,
-        help_text=_("Helps you recognise the company in your check history and requests."),
+        help_text=_("Helps you recognise the company in your recent checks and requests."),
     )
 
-    max_tax_id_length = MAX_INPUT_LENGTH
-
-    def __init__(self, *args, home_country: str, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.home_country = home_country
         self.countries = country_choices()
-
-    def clean_country(self) -> str:
-        # An empty country means the partner's home country, as in the bulk template.
-        return (self.cleaned_data.get("country") or "").strip().upper() or self.home_country

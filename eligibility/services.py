@@ -6,16 +6,26 @@ The single check, the bulk check and request submission all call `decide_many` (
 
 from __future__ import annotations
 
+import importlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Partner, User
 from eligibility.models import Company, EligibilityCheck, EligibilityResult, Product, Subscription
-from eligibility.taxid import TaxIdResult, company_root, validate_tax_id
+from eligibility.taxid import (
+    SUPPORTED_COUNTRIES,
+    TaxIdResult,
+    company_root,
+    validate_tax_id,
+)
+
+if TYPE_CHECKING:
+    from requests_app.models import PartnerRequest
 
 
 class Reason:
@@ -28,22 +38,39 @@ class Reason:
     OWN_OPEN_REQUEST = "own_open_request"
 
 
+class Action:
+    """What a partner may start from a result (the `data-action` markers of the pages)."""
+
+    LAUNCH = "launch"
+    UPSELL = "upsell"
+    TAKEOVER = "takeover"
+
+
 REASON_MESSAGES = {
-    Reason.NEW_COMPANY: _("This company is not a Wellhub client yet. You can send a launch "
-                          "request."),
-    Reason.PROSPECT: _("This company is not a Wellhub client yet. You can send a launch "
-                       "request."),
-    Reason.CLIENT: _("This company is already a Wellhub client. You can offer more products "
-                     "or take over paying for its plans."),
-    Reason.BRANCH_OF_CLIENT: _("This is a branch of a company that is already a Wellhub "
-                               "client."),
-    Reason.BLOCKED: _("Wellhub cannot accept this company as a client through the partner "
-                      "channel. Contact your account executive for details."),
-    Reason.PROTECTED: _("Another launch request for this company is already open, so it "
-                        "cannot be launched now."),
-    Reason.OWN_OPEN_REQUEST: _("Your organisation already has an open launch request for this "
-                               "company."),
+    Reason.NEW_COMPANY: _(
+        "This company is not a Wellhub client yet. You can send a launch request."
+    ),
+    Reason.PROSPECT: _("This company is not a Wellhub client yet. You can send a launch request."),
+    Reason.CLIENT: _("This company is already a Wellhub client."),
+    Reason.BRANCH_OF_CLIENT: _(
+        "This is a branch of a company that is already a Wellhub client, so it gets that "
+        "company's answer."
+    ),
+    Reason.BLOCKED: _(
+        "Wellhub cannot accept this company as a client through the partner "
+        "channel. Contact your account executive for details."
+    ),
+    Reason.PROTECTED: _(
+        "Another launch request for this company is already open, so it cannot be launched now."
+    ),
+    Reason.OWN_OPEN_REQUEST: _(
+        "Your organisation already has an open launch request for this company."
+    ),
 }
+
+TAKEOVER_NEEDS_RESELLER = _(
+    "Taking over payment needs the reseller business model, which your organisation does not have."
+)
 
 
 @dataclass(frozen=True)
@@ -117,9 +144,7 @@ def decide_many(*, partner: Partner, items: Sequence[tuple[str, str]]) -> list[D
     client_ids = [c.pk for c in companies if c.status == Company.Status.CLIENT]
     holdings: dict[int, list[Holding]] = defaultdict(list)
     if client_ids:
-        for sub in Subscription.objects.filter(company_id__in=client_ids).select_related(
-            "product"
-        ):
+        for sub in Subscription.objects.filter(company_id__in=client_ids).select_related("product"):
             holdings[sub.company_id].append(Holding(sub.product, sub.paid_by_partner_id))
     active_products = list(Product.objects.filter(is_active=True)) if client_ids else []
 
@@ -151,48 +176,93 @@ def decide_many(*, partner: Partner, items: Sequence[tuple[str, str]]) -> list[D
     return decisions
 
 
-def _decide_one(*, partner, country, tax_id, company, family, holdings, active_products,
-                open_launch) -> Decision:
-    def decision(result, reason, **extra) -> Decision:
-        return Decision(country=country, tax_id=tax_id, result=result, reason=reason,
-                        message=str(REASON_MESSAGES[reason]), company=company, **extra)
+def _decide_one(
+    *,
+    partner: Partner,
+    country: str,
+    tax_id: str,
+    company: Company | None,
+    family: list[Company],
+    holdings: dict[int, list[Holding]],
+    active_products: list[Product],
+    open_launch: PartnerRequest | None,
+) -> Decision:
+    def decision(result: str, reason: str, **extra) -> Decision:
+        return Decision(
+            country=country,
+            tax_id=tax_id,
+            result=result,
+            reason=reason,
+            message=str(REASON_MESSAGES[reason]),
+            company=company,
+            **extra,
+        )
 
-    if any(c.status == Company.Status.BLOCKED for c in family):
+    # The company's own registry line speaks first; a branch with no answer of its own takes
+    # the answer of its family (blocked before client: the cautious one when both exist).
+    own_status = company.status if company is not None else None
+    if own_status == Company.Status.BLOCKED or (
+        own_status != Company.Status.CLIENT
+        and any(c.status == Company.Status.BLOCKED for c in family)
+    ):
         return decision(EligibilityResult.UNAVAILABLE, Reason.BLOCKED)
 
-    client = company if company and company.status == Company.Status.CLIENT else None
+    client = company if own_status == Company.Status.CLIENT else None
     if client is None:
         client = next((c for c in family if c.status == Company.Status.CLIENT), None)
     if client is not None:
-        held = holdings.get(client.pk, [])
-        held_ids = {h.product.pk for h in held}
-        upsell = [p for p in active_products if p.pk not in held_ids]
-        takeover = [h.product for h in held if h.paid_directly]
-        actions = []
-        if upsell:
-            actions.append("upsell")
-        refused = ""
-        if takeover:
-            if partner.allows_reseller:
-                actions.append("takeover")
-            else:
-                refused = str(_("Taking over payment needs the reseller business model, which "
-                                "your organisation does not have."))
-        reason = Reason.CLIENT if client is company else Reason.BRANCH_OF_CLIENT
-        result = decision(EligibilityResult.CLIENT, reason, holdings=held, upsell_products=upsell,
-                          takeover_products=takeover, actions=actions,
-                          takeover_refused_reason=refused)
-        result.company = client
-        return result
+        return _client_decision(
+            decision=decision,
+            partner=partner,
+            client=client,
+            held=holdings.get(client.pk, []),
+            active_products=active_products,
+            is_branch=client is not company,
+        )
 
     if open_launch is not None:
         if open_launch.partner_id == partner.pk:
-            return decision(EligibilityResult.UNAVAILABLE, Reason.OWN_OPEN_REQUEST,
-                            own_request=open_launch)
+            return decision(
+                EligibilityResult.UNAVAILABLE, Reason.OWN_OPEN_REQUEST, own_request=open_launch
+            )
         return decision(EligibilityResult.UNAVAILABLE, Reason.PROTECTED)
 
     reason = Reason.PROSPECT if company is not None else Reason.NEW_COMPANY
-    return decision(EligibilityResult.AVAILABLE, reason, actions=["launch"])
+    return decision(EligibilityResult.AVAILABLE, reason, actions=[Action.LAUNCH])
+
+
+def _client_decision(
+    *,
+    decision,
+    partner: Partner,
+    client: Company,
+    held: list[Holding],
+    active_products: list[Product],
+    is_branch: bool,
+) -> Decision:
+    held_ids = {h.product.pk for h in held}
+    upsell = [p for p in active_products if p.pk not in held_ids]
+    takeover = [h.product for h in held if h.paid_directly]
+    actions = []
+    if upsell:
+        actions.append(Action.UPSELL)
+    refused = ""
+    if takeover:
+        if partner.allows_reseller:
+            actions.append(Action.TAKEOVER)
+        else:
+            refused = str(TAKEOVER_NEEDS_RESELLER)
+    result = decision(
+        EligibilityResult.CLIENT,
+        Reason.BRANCH_OF_CLIENT if is_branch else Reason.CLIENT,
+        holdings=held,
+        upsell_products=upsell,
+        takeover_products=takeover,
+        actions=actions,
+        takeover_refused_reason=refused,
+    )
+    result.company = client
+    return result
 
 
 def check_company(
@@ -203,16 +273,27 @@ def check_company(
     company_name: str = "",
     source: str = EligibilityCheck.Source.SINGLE,
 ) -> Decision:
-    """Validate, decide and log one check."""
+    """Validate, decide and log one check by a partner user.
+
+    An empty country means the partner's home country (as in the bulk template). Whatever the
+    input, the answer is a Decision (invalid input gives an `invalid` one) and it is logged.
+    """
+    partner = user.partner
+    if partner is None:
+        raise ValueError("Only partner users check companies.")
+    country = (country or "").strip().upper() or partner.home_country
     validation = validate_tax_id(country, raw_tax_id)
     if validation.is_valid:
-        (decision,) = decide_many(partner=user.partner,
-                                  items=[(validation.country, validation.compact)])
+        (decision,) = decide_many(partner=partner, items=[(validation.country, validation.compact)])
     else:
         decision = invalid_decision(validation)
-    log_checks(user=user, source=source,
-               entries=[(country, raw_tax_id, company_name, decision)])
+    log_checks(user=user, source=source, entries=[(country, raw_tax_id, company_name, decision)])
     return decision
+
+
+def _loggable(text: str | None, limit: int) -> str:
+    # PostgreSQL text cannot hold NUL characters; they only ever come from hostile input.
+    return (text or "").replace("\x00", "")[:limit]
 
 
 def log_checks(
@@ -228,9 +309,9 @@ def log_checks(
             user=user,
             partner_id=user.partner_id,
             source=source,
-            country=(country or "")[:8],
-            raw_input=(raw or "")[:128],
-            company_name=(name or "")[:255],
+            country=_loggable(country, 8),
+            raw_input=_loggable(raw, 128),
+            company_name=_loggable(name, 255),
             tax_id=decision.tax_id,
             result=decision.result,
             reason=decision.reason[:64],
@@ -240,3 +321,20 @@ def log_checks(
     ]
     EligibilityCheck.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+def format_tax_id(country: str, compact: str) -> str:
+    """The Tax ID as people write it in that country (11.222.333/0001-81); never raises."""
+    from eligibility.taxid import _VALIDATORS
+
+    module_name = _VALIDATORS.get(country)
+    if not compact or module_name is None:
+        return compact
+    try:
+        return importlib.import_module(module_name).format(compact)
+    except Exception:  # noqa: BLE001 - a display nicety must never break a page
+        return compact
+
+
+def country_name(country: str) -> str:
+    return str(SUPPORTED_COUNTRIES.get(country, country))

@@ -5,16 +5,15 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Partner, User
 from eligibility.forms import COMPANY_NAME_MAX_LENGTH, CheckForm
 from eligibility.models import EligibilityCheck, EligibilityResult
-from eligibility.services import Decision, check_company
+from eligibility.services import Decision, check_company, country_name, format_tax_id
 from eligibility.taxid import MAX_INPUT_LENGTH, SUPPORTED_COUNTRIES
 
 RECENT_CHECKS_SHOWN = 10
@@ -23,52 +22,62 @@ RECENT_CHECKS_SHOWN = 10
 COUNTRY_REASONS = frozenset({"unsupported_country"})
 
 
-def _partner_of(user: User) -> Partner:
+def _partner_of(user: User) -> Partner | None:
     """The user's organisation; staff accounts and inactive partners cannot check companies."""
     partner = user.partner
-    if partner is None or not partner.is_active:
-        raise PermissionDenied
-    return partner
+    return partner if partner is not None and partner.is_active else None
 
 
-def _recent_checks(*, user: User, partner: Partner) -> QuerySet[EligibilityCheck]:
-    return EligibilityCheck.objects.filter(
-        user=user, partner=partner, source=EligibilityCheck.Source.SINGLE
-    ).order_by("-created_at", "-pk")[:RECENT_CHECKS_SHOWN]
+def _recent_checks(*, user: User, partner: Partner) -> list[EligibilityCheck]:
+    """The user's own latest single checks (not a colleague's: each sees what they typed)."""
+    checks = list(
+        EligibilityCheck.objects.filter(
+            user=user, partner=partner, source=EligibilityCheck.Source.SINGLE
+        ).order_by("-created_at", "-pk")[:RECENT_CHECKS_SHOWN]
+    )
+    for item in checks:
+        item.shown_tax_id = format_tax_id(item.country, item.tax_id) or item.raw_input
+    return checks
 
 
-def _prefill(request: HttpRequest, partner: Partner) -> dict[str, str]:
-    """Values for an unsubmitted form from the query string (e.g. "check again" links)."""
-    country = request.GET.get("country", "").strip().upper()
+def _shown_values(data, partner: Partner) -> dict[str, str]:
+    """What the form shows: the input, cut to what a field can hold (never a huge echo)."""
+    country = str(data.get("country", "")).strip().upper()
     return {
-        "country": country if country in SUPPORTED_COUNTRIES else partner.home_country,
-        "tax_id": request.GET.get("tax_id", "")[:MAX_INPUT_LENGTH],
-        "company_name": request.GET.get("company_name", "")[:COMPANY_NAME_MAX_LENGTH],
+        "country": country or partner.home_country,
+        "tax_id": str(data.get("tax_id", ""))[:MAX_INPUT_LENGTH],
+        "company_name": str(data.get("company_name", ""))[:COMPANY_NAME_MAX_LENGTH],
     }
 
 
 def _request_query(decision: Decision, company_name: str) -> str:
     """Query string that carries the checked company to the request forms."""
     params = {"country": decision.country, "tax_id": decision.tax_id}
-    if company_name:
-        params["company_name"] = company_name
+    # What the partner typed, else the registry's name of the company (e.g. a client's).
+    name = company_name or (decision.company.legal_name if decision.company else "")
+    if name:
+        params["company_name"] = name
     return urlencode(params)
+
+
+def _error_field(decision: Decision) -> str:
+    """The form field an invalid result is about, so the page can tie the message to it."""
+    if decision.result != EligibilityResult.INVALID:
+        return ""
+    return "country" if decision.reason in COUNTRY_REASONS else "tax_id"
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
     partner = _partner_of(request.user)
+    if partner is None:
+        return render(request, "eligibility/partners_only.html", status=403)
     decision = None
     if request.method == "POST":
-        form = CheckForm(request.POST, home_country=partner.home_country)
-        values = {
-            "country": request.POST.get("country", "").strip().upper(),
-            "tax_id": request.POST.get("tax_id", "")[:MAX_INPUT_LENGTH],
-            "company_name": request.POST.get("company_name", "")[:COMPANY_NAME_MAX_LENGTH],
-        }
+        form = CheckForm(request.POST)
+        values = _shown_values(request.POST, partner)
         if form.is_valid():
-            values["country"] = form.cleaned_data["country"]
             decision = check_company(
                 user=request.user,
                 country=form.cleaned_data["country"],
@@ -76,8 +85,11 @@ def check(request: HttpRequest) -> HttpResponse:
                 company_name=form.cleaned_data["company_name"],
             )
     else:
-        values = _prefill(request, partner)
-        form = CheckForm(initial=values, home_country=partner.home_country)
+        # A "check again" link prefills the form; it never runs a check by itself.
+        values = _shown_values(request.GET, partner)
+        if values["country"] not in SUPPORTED_COUNTRIES:
+            values["country"] = partner.home_country
+        form = CheckForm(initial=values)
 
     context = {
         "form": form,
@@ -87,15 +99,15 @@ def check(request: HttpRequest) -> HttpResponse:
         "recent_checks": _recent_checks(user=request.user, partner=partner),
     }
     if decision is not None:
-        context["result_label"] = EligibilityResult(decision.result).label
-        context["country_name"] = SUPPORTED_COUNTRIES.get(decision.country, decision.country)
-        context["error_field"] = _error_field(decision)
-        context["request_query"] = _request_query(decision, form.cleaned_data["company_name"])
+        context.update(
+            result_label=EligibilityResult(decision.result).label,
+            country_name=(
+                country_name(decision.country)
+                if decision.country in SUPPORTED_COUNTRIES
+                else gettext("Unknown country")
+            ),
+            shown_tax_id=format_tax_id(decision.country, decision.tax_id) or values["tax_id"],
+            error_field=_error_field(decision),
+            request_query=_request_query(decision, form.cleaned_data["company_name"]),
+        )
     return render(request, "eligibility/check.html", context)
-
-
-def _error_field(decision: Decision) -> str:
-    """The form field an invalid result is about, so the page can tie the message to it."""
-    if decision.result != EligibilityResult.INVALID:
-        return ""
-    return "country" if decision.reason in COUNTRY_REASONS else "tax_id"

@@ -5,9 +5,14 @@ history and the notifications, and differ only in which fields they fill. The ru
 launch per company" is a partial unique index on `protection_key`.
 """
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,23 +45,111 @@ OPEN_LAUNCH_STATUSES = (
     RequestStatus.IN_PROGRESS,
 )
 OPEN_STATUSES = OPEN_LAUNCH_STATUSES
+# An upsell or takeover in one of these statuses is still being worked on by Wellhub.
+OPEN_FOLLOWUP_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.IN_PROGRESS)
+FOLLOWUP_KINDS = (RequestKind.UPSELL, RequestKind.TAKEOVER)
+
+# The life cycle of each kind: status -> the statuses it may move to.
+TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
+    RequestKind.LAUNCH: {
+        RequestStatus.PENDING_APPROVAL: frozenset(
+            {RequestStatus.APPROVED, RequestStatus.REJECTED, RequestStatus.EXPIRED}
+        ),
+        RequestStatus.APPROVED: frozenset({RequestStatus.SUBMITTED, RequestStatus.EXPIRED}),
+        RequestStatus.SUBMITTED: frozenset({RequestStatus.IN_PROGRESS, RequestStatus.EXPIRED}),
+        RequestStatus.IN_PROGRESS: frozenset(
+            {RequestStatus.WON, RequestStatus.LOST, RequestStatus.EXPIRED}
+        ),
+    },
+    RequestKind.UPSELL: {
+        RequestStatus.SUBMITTED: frozenset({RequestStatus.IN_PROGRESS}),
+        RequestStatus.IN_PROGRESS: frozenset({RequestStatus.APPROVED, RequestStatus.DECLINED}),
+    },
+}
+TRANSITIONS[RequestKind.TAKEOVER] = TRANSITIONS[RequestKind.UPSELL]
+
+# Reached only by the system: protection ending, and an approved bulk launch going to its AE.
+SYSTEM_ONLY_STATUSES = frozenset({RequestStatus.EXPIRED, RequestStatus.SUBMITTED})
+
+REFERENCE_PREFIX = "RH-"
+REFERENCE_RE = re.compile(r"^RH-(\d{6,12})$")
+
+EMPLOYEE_COUNT_MAX = 10_000_000
+PHONE_MIN_DIGITS = 7
+PHONE_MAX_DIGITS = 20
+# Digits with the usual separators; a "+" only in front (international prefix).
+_PHONE_RE = re.compile(r"^\+?[0-9 ()\-]+$")
+_WHOLE_NUMBER_RE = re.compile(r"^[+-]?[0-9]+$")
+
+
+def format_reference(pk: int) -> str:
+    return f"{REFERENCE_PREFIX}{pk:06d}"
+
+
+def validate_contact_phone(value: str) -> None:
+    """Digits, spaces, "-", "(", ")" and a leading "+"; between 7 and 20 digits in all."""
+    digits = sum(char.isdigit() for char in value)
+    if not _PHONE_RE.match(value) or not PHONE_MIN_DIGITS <= digits <= PHONE_MAX_DIGITS:
+        raise ValidationError(
+            _(
+                "Enter a phone number of %(min)d to %(max)d digits; only digits, spaces, "
+                "“-”, “(”, “)” and a leading “+” are allowed."
+            ),
+            code="invalid_phone",
+            params={"min": PHONE_MIN_DIGITS, "max": PHONE_MAX_DIGITS},
+        )
+
+
+def parse_employee_count(value: object) -> int:
+    """A positive whole number of at most EMPLOYEE_COUNT_MAX, written with digits only."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        count = value
+    else:
+        text = value.strip() if isinstance(value, str) else ""
+        if not _WHOLE_NUMBER_RE.match(text):
+            raise ValidationError(
+                _("Enter the number of employees as a whole number, like 250."),
+                code="not_a_whole_number",
+            )
+        digits = text.lstrip("+-").lstrip("0")
+        if len(digits) <= len(str(EMPLOYEE_COUNT_MAX)):
+            count = int(text)
+        else:  # far out of range: never converted (int() of huge strings is slow)
+            count = -1 if text.startswith("-") else EMPLOYEE_COUNT_MAX + 1
+    if count < 1:
+        raise ValidationError(_("The number of employees must be at least 1."), code="too_small")
+    if count > EMPLOYEE_COUNT_MAX:
+        raise ValidationError(
+            _("The number of employees can be at most %(max)s."),
+            code="too_large",
+            params={"max": f"{EMPLOYEE_COUNT_MAX:,}"},
+        )
+    return count
 
 
 class PartnerRequest(models.Model):
-    reference = models.CharField(_("reference"), max_length=16, unique=True, null=True,
-                                 editable=False)
+    reference = models.CharField(
+        _("reference"), max_length=16, unique=True, null=True, editable=False
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=RequestKind)
     status = models.CharField(_("status"), max_length=20, choices=RequestStatus)
     partner = models.ForeignKey(
-        "accounts.Partner", verbose_name=_("partner"), on_delete=models.PROTECT,
+        "accounts.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.PROTECT,
         related_name="requests",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL,
-        null=True, related_name="created_requests",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="created_requests",
     )
     company = models.ForeignKey(
-        "eligibility.Company", verbose_name=_("company"), on_delete=models.PROTECT,
+        "eligibility.Company",
+        verbose_name=_("company"),
+        on_delete=models.PROTECT,
         related_name="requests",
     )
     # country + company root: what a launch protects (a Brazilian company with its branches).
@@ -68,20 +161,34 @@ class PartnerRequest(models.Model):
     )
     contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
-    employee_count = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    contact_phone = models.CharField(
+        _("contact phone"), max_length=32, blank=True, validators=[validate_contact_phone]
+    )
+    employee_count = models.PositiveIntegerField(
+        _("employees"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(EMPLOYEE_COUNT_MAX)],
+    )
     assigned_ae = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assigned AE"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="assigned_requests",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned AE"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
         limit_choices_to={"is_staff": True},
     )
     due_date = models.DateField(_("answer due"), null=True, blank=True)
     protected_until = models.DateTimeField(_("protected until"), null=True, blank=True)
-    expiry_warning_sent_at = models.DateTimeField(_("expiry warning sent"), null=True,
-                                                  blank=True)
+    expiry_warning_sent_at = models.DateTimeField(_("expiry warning sent"), null=True, blank=True)
     bulk_job = models.ForeignKey(
-        "eligibility.BulkCheckJob", verbose_name=_("bulk job"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="requests",
+        "eligibility.BulkCheckJob",
+        verbose_name=_("bulk job"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requests",
     )
     bulk_row = models.PositiveIntegerField(_("bulk file line"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
@@ -90,12 +197,21 @@ class PartnerRequest(models.Model):
     class Meta:
         verbose_name = _("partner request")
         verbose_name_plural = _("partner requests")
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["protection_key"],
                 condition=Q(kind="launch", status__in=[s.value for s in OPEN_LAUNCH_STATUSES]),
                 name="one_open_launch_per_company",
+            ),
+            # A double-clicked "send" must not open the same upsell or takeover twice.
+            models.UniqueConstraint(
+                fields=["partner", "kind", "company"],
+                condition=Q(
+                    kind__in=[k.value for k in FOLLOWUP_KINDS],
+                    status__in=[s.value for s in OPEN_FOLLOWUP_STATUSES],
+                ),
+                name="one_open_followup_per_company",
             ),
             models.UniqueConstraint(
                 fields=["bulk_job", "bulk_row"],
@@ -110,21 +226,48 @@ class PartnerRequest(models.Model):
         indexes = [
             models.Index(fields=["partner", "-created_at"], name="request_partner_idx"),
             models.Index(fields=["kind", "status"], name="request_kind_status_idx"),
+            models.Index(
+                fields=["protected_until"],
+                condition=Q(kind="launch"),
+                name="request_launch_expiry_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.reference or f"#{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("requests_app:detail", args=[self.reference])
+
+    @property
+    def is_open(self) -> bool:
+        open_statuses = (
+            OPEN_LAUNCH_STATUSES if self.kind == RequestKind.LAUNCH else OPEN_FOLLOWUP_STATUSES
+        )
+        return self.status in open_statuses
+
+    @property
+    def display_company_name(self) -> str:
+        return self.company.legal_name or self.company_name
+
+    def next_statuses(self) -> frozenset[str]:
+        return TRANSITIONS.get(self.kind, {}).get(self.status, frozenset())
 
 
 class RequestEvent(models.Model):
     """Append-only status history."""
 
     request = models.ForeignKey(
-        PartnerRequest, verbose_name=_("request"), on_delete=models.CASCADE,
+        PartnerRequest,
+        verbose_name=_("request"),
+        on_delete=models.CASCADE,
         related_name="events",
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
         blank=True,
     )
     from_status = models.CharField(_("from"), max_length=20, choices=RequestStatus, blank=True)

@@ -1,10 +1,200 @@
-"""Placeholder views: replaced by the requests pages."""
+"""Partner pages: send launch, upsell and takeover requests; list and read requests."""
 
-from django.http import Http404
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import Partner, User
+from eligibility.services import Decision, format_tax_id
+from eligibility.taxid import SUPPORTED_COUNTRIES, validate_tax_id
+from requests_app import selectors, services
+from requests_app.forms import COMPANY_NAME_MAX_LENGTH, TAX_ID_MAX_LENGTH, FollowupForm, LaunchForm
+from requests_app.models import RequestKind, RequestStatus
+from requests_app.services import RequestRefused
+
+PAGE_SIZE = 25
 
 
-def new_launch(request):
-    raise Http404
+def _partner_of(user: User) -> Partner:
+    """The user's organisation; staff accounts and inactive partners have no requests pages."""
+    partner = user.partner
+    if partner is None or not partner.is_active:
+        raise PermissionDenied
+    return partner
 
 
-new_upsell = new_takeover = new_launch
+def _company_from_query(request: HttpRequest) -> dict[str, str]:
+    return {
+        "country": request.GET.get("country", "").strip().upper()[:8],
+        "tax_id": request.GET.get("tax_id", "")[:TAX_ID_MAX_LENGTH],
+        "company_name": request.GET.get("company_name", "")[:COMPANY_NAME_MAX_LENGTH],
+    }
+
+
+def _company_card(values: dict[str, str], decision: Decision | None) -> dict[str, str]:
+    company = decision.company if decision else None
+    validation = validate_tax_id(values["country"], values["tax_id"])
+    return {
+        "country": values["country"],
+        "country_name": str(SUPPORTED_COUNTRIES.get(values["country"], values["country"])),
+        "tax_id": format_tax_id(validation.country, validation.compact)
+        if validation.is_valid
+        else values["tax_id"],
+        "name": (company.legal_name if company else "") or values["company_name"],
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_launch(request: HttpRequest) -> HttpResponse:
+    partner = _partner_of(request.user)
+    refusal = None
+    if request.method == "POST":
+        form = LaunchForm(request.POST, partner=partner)
+        values = form.company_values()
+        decision = None
+        if form.is_valid():
+            try:
+                launch = services.create_launch(user=request.user, **form.cleaned_data)
+            except RequestRefused as refused:
+                refusal = refused
+            else:
+                messages.success(
+                    request,
+                    _("Launch request %(reference)s sent.") % {"reference": launch.reference},
+                )
+                return redirect(launch)
+    else:
+        values = _company_from_query(request)
+        decision = services.preview_decision(
+            partner=partner, country=values["country"], tax_id=values["tax_id"]
+        )
+        refusal = services.refusal_for(decision)
+        if refusal is None:
+            values = {**values, "country": decision.country, "tax_id": decision.tax_id}
+        form = LaunchForm(initial=values, partner=partner)
+    return render(
+        request,
+        "requests_app/launch_form.html",
+        {
+            "form": form,
+            "refusal": refusal,
+            "company": _company_card(values, decision),
+            "protection_days": settings.PROTECTION_DAYS,
+        },
+    )
+
+
+def _followup(request: HttpRequest, kind: str) -> HttpResponse:
+    partner = _partner_of(request.user)
+    template = f"requests_app/{kind}_form.html"
+    source = request.POST if request.method == "POST" else request.GET
+    values = {
+        "country": source.get("country", "").strip().upper()[:8],
+        "tax_id": source.get("tax_id", "")[:TAX_ID_MAX_LENGTH],
+        "company_name": source.get("company_name", "")[:COMPANY_NAME_MAX_LENGTH],
+    }
+    context: dict = {
+        "form": None,
+        "refusal": None,
+        "kind": kind,
+        "business_days": settings.TAKEOVER_BUSINESS_DAYS,
+    }
+
+    def page(status: int = 200, decision: Decision | None = None) -> HttpResponse:
+        context["company"] = _company_card(values, decision)
+        return render(request, template, context, status=status)
+
+    decision = services.preview_decision(
+        partner=partner, country=values["country"], tax_id=values["tax_id"]
+    )
+    refusal = services.followup_refusal(partner=partner, kind=kind, decision=decision)
+    if refusal is not None:
+        context["refusal"] = refusal
+        # A referral-only partner is told why on the form; a hand-made POST is forbidden.
+        forbidden = request.method == "POST" and refusal.reason_code == "takeover_needs_reseller"
+        return page(status=403 if forbidden else 200, decision=decision)
+    products = services.offered_products(decision, kind)
+    values = {**values, "country": decision.country, "tax_id": decision.tax_id}
+    form_kwargs = {
+        "partner": partner,
+        "products": products,
+        "reseller_only": kind == RequestKind.TAKEOVER,
+    }
+    if request.method == "POST":
+        form = FollowupForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            create = (
+                services.create_takeover if kind == RequestKind.TAKEOVER else services.create_upsell
+            )
+            try:
+                created = create(user=request.user, **form.cleaned_data)
+            except RequestRefused as refused:
+                context["refusal"] = refused
+                return page(decision=decision)
+            messages.success(
+                request,
+                _("%(kind)s request %(reference)s sent.")
+                % {"kind": created.get_kind_display(), "reference": created.reference},
+            )
+            return redirect(created)
+    else:
+        form = FollowupForm(initial=values, **form_kwargs)
+    context["form"] = form
+    if kind == RequestKind.TAKEOVER:
+        context["due_date"] = services.takeover_due_date(
+            submitted_at=timezone.now(), country=decision.country
+        )
+    return page(decision=decision)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_upsell(request: HttpRequest) -> HttpResponse:
+    return _followup(request, RequestKind.UPSELL)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_takeover(request: HttpRequest) -> HttpResponse:
+    return _followup(request, RequestKind.TAKEOVER)
+
+
+@login_required
+@require_GET
+def request_list(request: HttpRequest) -> HttpResponse:
+    partner = _partner_of(request.user)
+    status = request.GET.get("status", "")
+    kind = request.GET.get("kind", "")
+    status = status if status in RequestStatus.values else ""
+    kind = kind if kind in RequestKind.values else ""
+    queryset = selectors.partner_requests(partner=partner, status=status, kind=kind)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "requests_app/list.html",
+        {
+            "page": page,
+            "status": status,
+            "kind": kind,
+            "status_choices": RequestStatus.choices,
+            "kind_choices": RequestKind.choices,
+        },
+    )
+
+
+@login_required
+@require_GET
+def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    _partner_of(request.user)
+    partner_request = selectors.get_partner_request(user=request.user, reference=reference)
+    return render(request, "requests_app/detail.html", {"req": partner_request})

@@ -1,0 +1,142 @@
+"""Partner pages of the bulk check: upload, the jobs list with live progress, the report."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import Partner, User
+from eligibility.bulk_csv import TEMPLATE_COLUMNS, UploadRejected, template_csv
+from eligibility.bulk_forms import BulkUploadForm, BulkUploadHandler
+from eligibility.bulk_models import BulkCheckJob
+from eligibility.bulk_services import (
+    get_partner_job,
+    get_partner_report,
+    partner_jobs,
+    report_filename,
+    start_bulk_check,
+)
+
+# Room for the form's other parts (CSRF token, mode, multipart headers) around the file.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+def _partner_of(user: User) -> Partner:
+    """The user's organisation; staff accounts and paused partners have no bulk checks."""
+    partner = user.partner
+    if partner is None or not partner.is_active:
+        raise PermissionDenied
+    return partner
+
+
+def _csv_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def bulk_template(request: HttpRequest) -> HttpResponse:
+    return _csv_response(template_csv(), "bulk-check-template.csv")
+
+
+def _declared_too_large(request: HttpRequest) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > settings.BULK_MAX_BYTES + FORM_OVERHEAD_BYTES
+
+
+@csrf_exempt  # the upload handler must be set before the body is read; CSRF is checked below
+@login_required
+@require_http_methods(["GET", "POST"])
+def bulk_jobs(request: HttpRequest) -> HttpResponse:
+    partner = _partner_of(request.user)
+    if request.method == "POST" and _declared_too_large(request):
+        # Answer before reading a byte of the body: nothing of it is stored or parsed.
+        form = BulkUploadForm(
+            data={"mode": BulkCheckJob.Mode.CHECK}, partner=partner, upload_too_large=True
+        )
+        form.is_valid()
+        return _render_jobs(request, partner, form, status=413)
+    handler = BulkUploadHandler(request, max_bytes=settings.BULK_MAX_BYTES)
+    request.upload_handlers = [handler]
+    return _bulk_jobs(request, partner, handler)
+
+
+@csrf_protect
+def _bulk_jobs(request: HttpRequest, partner: Partner, handler: BulkUploadHandler) -> HttpResponse:
+    if request.method != "POST":
+        return _render_jobs(request, partner, BulkUploadForm(partner=partner))
+    form = BulkUploadForm(
+        request.POST, request.FILES, partner=partner, upload_too_large=handler.too_large
+    )
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = start_bulk_check(
+                user=request.user,
+                filename=upload.name,
+                data=upload.read(),
+                mode=form.cleaned_data["mode"],
+            )
+        except UploadRejected as rejected:
+            form.add_error("file", rejected.message)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "“%(name)s” is queued: %(rows)s row. We will e-mail you the report.",
+                    "“%(name)s” is queued: %(rows)s rows. We will e-mail you the report.",
+                    job.total_rows,
+                )
+                % {"name": job.filename, "rows": job.total_rows},
+            )
+            return redirect("eligibility:bulk")
+    return _render_jobs(request, partner, form)
+
+
+def _render_jobs(
+    request: HttpRequest, partner: Partner, form: BulkUploadForm, status: int = 200
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "partner": partner,
+        "jobs": partner_jobs(partner),
+        "template_columns": TEMPLATE_COLUMNS,
+        "max_rows": settings.BULK_MAX_ROWS,
+        "max_bytes": settings.BULK_MAX_BYTES,
+    }
+    return render(request, "eligibility/bulk_list.html", context, status=status)
+
+
+@login_required
+@require_GET
+def bulk_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_partner_job(partner=_partner_of(request.user), pk=pk)
+    return render(request, "eligibility/bulk_detail.html", {"job": job})
+
+
+@login_required
+@require_GET
+def bulk_job_fragment(request: HttpRequest, pk: int) -> HttpResponse:
+    """One job's card, polled by the jobs page while the job is queued or running."""
+    job = get_partner_job(partner=_partner_of(request.user), pk=pk)
+    return render(request, "eligibility/_bulk_job.html", {"job": job})
+
+
+@login_required
+@require_GET
+def bulk_report(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_partner_report(partner=_partner_of(request.user), pk=pk)
+    return _csv_response(bytes(job.report_data), report_filename(job))

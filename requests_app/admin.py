@@ -1,0 +1,347 @@
+"""Staff screens for requests: AEs' queues, Dealdesk approval, status changes through services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.demo import AE_GROUP
+from eligibility.models import BulkCheckJob
+from requests_app import services
+from requests_app.models import (
+    FOLLOWUP_KINDS,
+    SYSTEM_ONLY_STATUSES,
+    PartnerRequest,
+    RequestEvent,
+    RequestKind,
+    RequestStatus,
+)
+from requests_app.services import InvalidTransition
+
+
+def _is_ae(user) -> bool:
+    return user.groups.filter(name=AE_GROUP).exists()
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """AEs land on their own queue; everyone can switch to the unassigned or to all."""
+
+    title = _("queue")
+    parameter_name = "queue"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        if self.parameter_name not in self.used_parameters and _is_ae(request.user):
+            self.used_parameters[self.parameter_name] = "mine"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("mine", _("Assigned to me")),
+            ("unassigned", _("Unassigned")),
+            ("all", _("Everyone's")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return queryset.filter(assigned_ae=request.user)
+        if self.value() == "unassigned":
+            return queryset.filter(assigned_ae__isnull=True)
+        return queryset
+
+    def choices(self, changelist):
+        current = self.value() or "all"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": current == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class BulkJobFilter(admin.SimpleListFilter):
+    """The launches of one bulk file (the Dealdesk's e-mail links here)."""
+
+    title = _("bulk job")
+    parameter_name = "bulk_job"
+
+    def lookups(self, request, model_admin):
+        jobs = (
+            BulkCheckJob.objects.filter(requests__isnull=False)
+            .distinct()
+            .select_related("partner")
+            .defer("input_data", "report_data")
+            .order_by("-created_at")[:20]
+        )
+        return [(str(job.pk), f"#{job.pk} {job.partner.name} {job.filename}") for job in jobs]
+
+    def queryset(self, request, queryset):
+        value = self.value() or ""
+        if value.isdigit():
+            return queryset.filter(bulk_job_id=int(value))
+        return queryset
+
+
+class RequestEventInline(admin.TabularInline):
+    model = RequestEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "from_status", "to_status", "actor", "note")
+    readonly_fields = fields
+    ordering = ("created_at", "pk")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PartnerRequestAdminForm(forms.ModelForm):
+    note = forms.CharField(
+        label=_("Note for the status change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Recorded in the history and sent to the partner with the new status."),
+    )
+
+    class Meta:
+        model = PartnerRequest
+        fields = ("status", "assigned_ae")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "status" in self.fields and self.instance.pk:
+            allowed = self.instance.next_statuses() - SYSTEM_ONLY_STATUSES
+            current = self.instance.status
+            self.fields["status"].choices = [
+                (value, label)
+                for value, label in RequestStatus.choices
+                if value == current or value in allowed
+            ]
+        if "assigned_ae" in self.fields:
+            self.fields["assigned_ae"].queryset = self.fields["assigned_ae"].queryset.filter(
+                is_active=True, is_staff=True
+            )
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        if status != self.initial.get("status") and status not in (
+            self.instance.next_statuses() - SYSTEM_ONLY_STATUSES
+        ):
+            raise ValidationError(_("This status change is not allowed."))
+        return status
+
+
+@admin.register(PartnerRequest)
+class PartnerRequestAdmin(admin.ModelAdmin):
+    form = PartnerRequestAdminForm
+    list_display = (
+        "reference",
+        "kind",
+        "status",
+        "partner",
+        "company_label",
+        "assigned_ae",
+        "created_at",
+        "due_date",
+        "protected_until",
+    )
+    list_filter = (QueueFilter, "kind", "status", "partner", "assigned_ae", BulkJobFilter)
+    list_select_related = ("partner", "company", "assigned_ae")
+    search_fields = (
+        "reference",
+        "company__tax_id",
+        "company__legal_name",
+        "company_name",
+        "partner__name",
+    )
+    date_hierarchy = "created_at"
+    inlines = [RequestEventInline]
+    readonly_fields = (
+        "reference",
+        "kind",
+        "partner",
+        "created_by",
+        "company",
+        "company_name",
+        "protection_key",
+        "business_model",
+        "products_list",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "employee_count",
+        "due_date",
+        "protected_until",
+        "expiry_warning_sent_at",
+        "bulk_job",
+        "bulk_row",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "reference",
+                    "kind",
+                    "partner",
+                    "created_by",
+                    "company",
+                    "company_name",
+                    "business_model",
+                    "products_list",
+                )
+            },
+        ),
+        (
+            _("Status"),
+            {
+                "fields": (
+                    "status",
+                    "note",
+                    "assigned_ae",
+                    "due_date",
+                    "protected_until",
+                    "expiry_warning_sent_at",
+                )
+            },
+        ),
+        (
+            _("Contact"),
+            {"fields": ("contact_name", "contact_email", "contact_phone", "employee_count")},
+        ),
+        (
+            _("Origin"),
+            {"fields": ("protection_key", "bulk_job", "bulk_row", "created_at", "updated_at")},
+        ),
+    )
+    actions = (
+        "mark_in_progress",
+        "mark_won",
+        "mark_lost",
+        "approve_followups",
+        "decline_followups",
+        "dealdesk_approve",
+        "dealdesk_reject",
+    )
+
+    @admin.display(description=_("company"), ordering="company__tax_id")
+    def company_label(self, obj):
+        return f"{obj.display_company_name or '—'} ({obj.company.country} {obj.company.tax_id})"
+
+    @admin.display(description=_("products"))
+    def products_list(self, obj):
+        return ", ".join(product.name for product in obj.products.all()) or "—"
+
+    def has_add_permission(self, request):
+        # Requests come from partners (or the bulk check), never typed in by staff.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Status and AE go through the services (history, e-mails), never a raw save.
+        current = PartnerRequest.objects.select_related("partner").get(pk=obj.pk)
+        if "assigned_ae" in form.changed_data:
+            services.reassign_ae(
+                request=current, ae=form.cleaned_data["assigned_ae"], actor=request.user
+            )
+        if "status" in form.changed_data:
+            try:
+                services.change_status(
+                    request=current,
+                    to_status=form.cleaned_data["status"],
+                    actor=request.user,
+                    note=form.cleaned_data.get("note", ""),
+                )
+            except InvalidTransition as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        obj.refresh_from_db()
+
+    def _change_each(self, request, queryset, to_status: str, *, kinds=None) -> None:
+        changed = 0
+        refused: list[str] = []
+        for item in queryset.select_related("partner", "company", "created_by"):
+            if kinds is not None and item.kind not in kinds:
+                refused.append(str(item))
+                continue
+            try:
+                services.change_status(request=item, to_status=to_status, actor=request.user)
+            except InvalidTransition:
+                refused.append(str(item))
+            else:
+                changed += 1
+        self._report(request, to_status, changed, refused)
+
+    def _report(self, request, to_status: str, changed: int, refused: list[str]) -> None:
+        label = RequestStatus(to_status).label
+        if changed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d request is now %(status)s.",
+                    "%(count)d requests are now %(status)s.",
+                    changed,
+                )
+                % {"count": changed, "status": label},
+                messages.SUCCESS,
+            )
+        if refused:
+            self.message_user(
+                request,
+                _("Not changed (the status does not allow it): %(refs)s")
+                % {"refs": ", ".join(refused)},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Mark as in progress"), permissions=["change"])
+    def mark_in_progress(self, request, queryset):
+        self._change_each(request, queryset, RequestStatus.IN_PROGRESS)
+
+    @admin.action(description=_("Mark launches as won"), permissions=["change"])
+    def mark_won(self, request, queryset):
+        self._change_each(request, queryset, RequestStatus.WON, kinds=(RequestKind.LAUNCH,))
+
+    @admin.action(description=_("Mark launches as lost"), permissions=["change"])
+    def mark_lost(self, request, queryset):
+        self._change_each(request, queryset, RequestStatus.LOST, kinds=(RequestKind.LAUNCH,))
+
+    @admin.action(description=_("Approve upsell / takeover requests"), permissions=["change"])
+    def approve_followups(self, request, queryset):
+        self._change_each(request, queryset, RequestStatus.APPROVED, kinds=FOLLOWUP_KINDS)
+
+    @admin.action(description=_("Decline upsell / takeover requests"), permissions=["change"])
+    def decline_followups(self, request, queryset):
+        self._change_each(request, queryset, RequestStatus.DECLINED, kinds=FOLLOWUP_KINDS)
+
+    @admin.action(description=_("Dealdesk: approve pending bulk launches"), permissions=["change"])
+    def dealdesk_approve(self, request, queryset):
+        outcome = services.approve_bulk_launches(
+            requests=queryset.select_related("partner", "created_by", "company"),
+            actor=request.user,
+        )
+        self._report(
+            request,
+            RequestStatus.APPROVED,
+            len(outcome.changed),
+            [str(item) for item in outcome.skipped],
+        )
+
+    @admin.action(description=_("Dealdesk: reject pending bulk launches"), permissions=["change"])
+    def dealdesk_reject(self, request, queryset):
+        outcome = services.reject_bulk_launches(
+            requests=queryset.select_related("partner", "created_by", "company"),
+            actor=request.user,
+        )
+        self._report(
+            request,
+            RequestStatus.REJECTED,
+            len(outcome.changed),
+            [str(item) for item in outcome.skipped],
+        )

@@ -1,0 +1,141 @@
+"""Request forms: field-level parsing and messages (the rules themselves live in services)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import BusinessModel, Partner
+from requests_app.models import (
+    EMPLOYEE_COUNT_MAX,
+    PHONE_MAX_DIGITS,
+    PHONE_MIN_DIGITS,
+    parse_employee_count,
+    validate_contact_phone,
+)
+
+COMPANY_NAME_MAX_LENGTH = 255
+TAX_ID_MAX_LENGTH = 64
+MISSING_COMPANY = _(
+    "The company details are missing or damaged. Check the company again and start the "
+    "request from the result."
+)
+
+
+class EmployeeCountField(forms.CharField):
+    """Digits only: 0, negative, decimal, huge or non-numeric counts are refused."""
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+        return attrs
+
+    def clean(self, value):
+        value = super().clean(value)
+        return parse_employee_count(value)
+
+
+class CompanyFieldsMixin(forms.Form):
+    """The checked company, carried from the eligibility result in hidden fields."""
+
+    country = forms.CharField(max_length=8, widget=forms.HiddenInput)
+    tax_id = forms.CharField(max_length=TAX_ID_MAX_LENGTH, widget=forms.HiddenInput)
+    company_name = forms.CharField(
+        max_length=COMPANY_NAME_MAX_LENGTH, required=False, widget=forms.HiddenInput
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if any(name in self.errors for name in ("country", "tax_id", "company_name")):
+            raise ValidationError(MISSING_COMPANY, code="missing_company")
+        return cleaned
+
+    def company_values(self) -> dict[str, str]:
+        """What was posted for the company (shown back even when the form is invalid)."""
+        data = self.data if self.is_bound else self.initial
+        return {
+            "country": str(data.get("country", ""))[:8].strip().upper(),
+            "tax_id": str(data.get("tax_id", ""))[:TAX_ID_MAX_LENGTH],
+            "company_name": str(data.get("company_name", ""))[:COMPANY_NAME_MAX_LENGTH],
+        }
+
+
+def _style(form: forms.Form) -> None:
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.HiddenInput | forms.CheckboxSelectMultiple):
+            continue
+        css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        widget.attrs.setdefault("class", css)
+
+
+class LaunchForm(CompanyFieldsMixin):
+    contact_name = forms.CharField(
+        label=_("Contact name"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    contact_email = forms.EmailField(
+        label=_("Contact e-mail"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    contact_phone = forms.CharField(
+        label=_("Contact phone"),
+        max_length=32,
+        validators=[validate_contact_phone],
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    employee_count = EmployeeCountField(label=_("Number of employees"))
+    business_model = forms.ChoiceField(label=_("Business model"))
+
+    field_order = [
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "employee_count",
+        "business_model",
+    ]
+
+    def __init__(self, *args, partner: Partner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact_phone"].help_text = gettext(
+            "%(min)d to %(max)d digits, e.g. +55 11 91234-5678."
+        ) % {"min": PHONE_MIN_DIGITS, "max": PHONE_MAX_DIGITS}
+        self.fields["employee_count"].help_text = gettext("A whole number from 1 to %(max)s.") % {
+            "max": f"{EMPLOYEE_COUNT_MAX:,}"
+        }
+        choices = partner.business_model_choices()
+        self.fields["business_model"].choices = choices
+        if len(choices) == 1:
+            self.fields["business_model"].initial = choices[0][0]
+        _style(self)
+
+
+class FollowupForm(CompanyFieldsMixin):
+    """Upsell and payment takeover: which products, under which business model."""
+
+    products = forms.MultipleChoiceField(
+        label=_("Products"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choose at least one product."),
+            "invalid_choice": _("“%(value)s” cannot be requested for this company."),
+        },
+    )
+    business_model = forms.ChoiceField(label=_("Business model"))
+
+    field_order = ["products", "business_model"]
+
+    def __init__(self, *args, partner: Partner, products, reseller_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["products"].choices = [(product.code, product.name) for product in products]
+        choices = partner.business_model_choices()
+        if reseller_only:
+            choices = [choice for choice in choices if choice[0] == BusinessModel.RESELLER]
+        self.fields["business_model"].choices = choices
+        if len(choices) == 1:
+            self.fields["business_model"].initial = choices[0][0]
+        _style(self)

@@ -1,0 +1,126 @@
+"""Who hears about a request and what they are told (e-mails sent after commit)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.urls import reverse
+
+from accounts.models import User
+from hub.emails import queue_email
+from requests_app.models import PartnerRequest, RequestKind, RequestStatus
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def request_url(request: PartnerRequest) -> str:
+    """The partner's page of the request."""
+    return absolute(request.get_absolute_url())
+
+
+def admin_url(request: PartnerRequest) -> str:
+    """The staff page of the request."""
+    return absolute(reverse("admin:requests_app_partnerrequest_change", args=[request.pk]))
+
+
+def partner_recipients(request: PartnerRequest) -> list[str]:
+    """The submitter; if they are gone, every active user of the partner (never nobody)."""
+    submitter = request.created_by
+    if submitter is not None and submitter.is_active:
+        return [submitter.email]
+    return list(
+        User.objects.filter(partner_id=request.partner_id, is_active=True)
+        .order_by("pk")
+        .values_list("email", flat=True)
+    )
+
+
+def _item(request: PartnerRequest) -> dict:
+    return {
+        "request": request,
+        "url": request_url(request),
+        "admin_url": admin_url(request),
+        "company_name": request.display_company_name,
+        "products": list(request.products.all()) if request.kind != RequestKind.LAUNCH else [],
+    }
+
+
+def notify_launch_submitted(launch: PartnerRequest, *, confirm_to_partner: bool = True) -> None:
+    """The AE (or the sales team when no AE is free) gets the opportunity; the partner a receipt."""
+    notify_assigned([launch], ae=launch.assigned_ae)
+    if confirm_to_partner:
+        notify_partner_submitted(launch)
+
+
+def notify_assigned(requests: list[PartnerRequest], *, ae: User | None) -> None:
+    if not requests:
+        return
+    to = ae.email if ae is not None else settings.SALES_TEAM_EMAIL
+    queue_email(
+        "request_assigned",
+        to,
+        {"items": [_item(r) for r in requests], "ae": ae, "count": len(requests)},
+    )
+
+
+def notify_partner_submitted(request: PartnerRequest) -> None:
+    recipients = partner_recipients(request)
+    if recipients:
+        queue_email("request_submitted", recipients, _item(request))
+
+
+def notify_team_of_followup(request: PartnerRequest) -> None:
+    """Upsells go to the sales team, payment takeovers to the partnerships team."""
+    to = (
+        settings.PARTNERSHIPS_TEAM_EMAIL
+        if request.kind == RequestKind.TAKEOVER
+        else settings.SALES_TEAM_EMAIL
+    )
+    queue_email("request_team_notice", to, _item(request))
+
+
+def notify_status_changed(requests: Iterable[PartnerRequest], *, status: str, note: str) -> None:
+    """One e-mail per recipient list, naming every request that reached ``status``."""
+    groups: dict[tuple[str, ...], list[PartnerRequest]] = defaultdict(list)
+    for request in requests:
+        recipients = tuple(partner_recipients(request))
+        if recipients:
+            groups[recipients].append(request)
+    for recipients, grouped in groups.items():
+        queue_email(
+            "request_status_changed",
+            list(recipients),
+            {
+                "items": [_item(r) for r in grouped],
+                "count": len(grouped),
+                "status": status,
+                "status_label": RequestStatus(status).label,
+                "note": note,
+            },
+        )
+
+
+def notify_expiry_warning(request: PartnerRequest) -> None:
+    recipients = partner_recipients(request)
+    if recipients:
+        queue_email("request_expiry_warning", recipients, _item(request))
+
+
+def notify_dealdesk(*, job, count: int) -> None:
+    review = reverse("admin:requests_app_partnerrequest_changelist")
+    queue_email(
+        "request_bulk_pending",
+        settings.DEALDESK_EMAIL,
+        {
+            "job": job,
+            "partner_name": job.partner.name,
+            "count": count,
+            "review_url": absolute(
+                f"{review}?bulk_job={job.pk}&status__exact={RequestStatus.PENDING_APPROVAL}"
+            ),
+        },
+    )

@@ -1,0 +1,67 @@
+"""Fixtures for the requests tests: a registry, AEs and ready-made requests."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from accounts.demo import AE_GROUP
+from eligibility.models import Company, Product, Subscription
+from tests.factories import StaffFactory
+from tests.requests_app.requests_helpers import CLIENT_CNPJ, PROSPECT_CNPJ
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Personas are created with a password in almost every test; the real hasher is slow on
+    # purpose and what it protects is not under test here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def products(db):
+    return {
+        code: Product.objects.create(code=code, name=name)
+        for code, name in [
+            ("standard", "Wellhub Standard"),
+            ("family", "Family Members"),
+            ("plus", "Wellhub+"),
+        ]
+    }
+
+
+@pytest.fixture
+def client_company(products, other_partner):
+    """A client that pays Standard itself and gets Family through another partner."""
+    company = Company.objects.create(
+        country="BR", tax_id=CLIENT_CNPJ, legal_name="Academia Paulista Ltda", status="client"
+    )
+    Subscription.objects.create(company=company, product=products["standard"])
+    Subscription.objects.create(
+        company=company, product=products["family"], paid_by_partner=other_partner
+    )
+    return company
+
+
+@pytest.fixture
+def prospect(db):
+    return Company.objects.create(
+        country="BR", tax_id=PROSPECT_CNPJ, legal_name="Logistica Rio Claro Ltda"
+    )
+
+
+@pytest.fixture
+def ae_group(db):
+    return Group.objects.get_or_create(name=AE_GROUP)[0]
+
+
+@pytest.fixture
+def ae(ae_group):
+    user = StaffFactory(email="ae1@wellhub.example", full_name="Alex Account")
+    user.groups.add(ae_group)
+    return user
+
+
+@pytest.fixture
+def ae2(ae_group):
+    user = StaffFactory(email="ae2@wellhub.example", full_name="Bruna Account")
+    user.groups.add(ae_group)
+    return user
