@@ -9,6 +9,13 @@ time the idempotent path. Prints rows/s, elapsed seconds and the importer's own 
 for each run (the machine's other load shows as the gap between the two).
 
 Run against a database of its own: it writes real rows (use --cleanup to delete them after).
+
+Recorded on a shared 2-core machine, PostgreSQL 15, one whole-file transaction, chunks of
+5,000 (70% of the rows carry 1 to 3 subscriptions); other test runs were loading the machine:
+
+    rows        first import                      re-import, all unchanged    max RSS
+    200,000     23.8 s = 8,400 rows/s (17.8 s CPU)  12.4 s = 16,100 rows/s     -
+    1,000,000   152.6 s = 6,550 rows/s (93.3 s CPU) 71.4 s = 14,000 rows/s     92 MB
 """
 
 from __future__ import annotations

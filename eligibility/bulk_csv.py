@@ -313,7 +313,11 @@ class ReportWriter:
         self._writer = csv.writer(self._buffer, delimiter=delimiter, lineterminator="\r\n")
 
     def write(self, cells: Iterable[str]) -> None:
-        self._writer.writerow([safe_cell(cell) for cell in cells])
+        # safe_cell, inlined: this runs for every cell of every row.
+        triggers = FORMULA_TRIGGERS
+        self._writer.writerow(
+            ["'" + cell if cell and cell[0] in triggers else cell for cell in cells]
+        )
 
     def getvalue(self) -> bytes:
         return self._buffer.getvalue().encode("utf-8")

@@ -16,8 +16,9 @@ from datetime import timedelta
 from itertools import islice
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import BinaryField, DateTimeField, F, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Length, Substr
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
@@ -57,9 +58,16 @@ Status = BulkCheckJob.Status
 JOBS_SHOWN = 50
 # A job whose worker keeps dying is given up after this many starts.
 MAX_ATTEMPTS = 5
+# A report up to this size is attached to its e-mail (about 11 MB once encoded for mail).
+REPORT_ATTACHMENT_MAX_BYTES = 8 * 1024 * 1024
 # The stored file is read in slices of this size, so a worker never holds all of it.
 INPUT_SLICE_BYTES = 1024 * 1024
 DUPLICATE_IN_FILE = "duplicate_in_file"
+# The finished report on PostgreSQL: the header, then every chunk's lines in file order.
+REPORT_SQL = (
+    "%s || COALESCE((SELECT string_agg(data, ''::bytea ORDER BY first_line) "
+    "FROM eligibility_bulkreportchunk WHERE job_id = %s), ''::bytea)"
+)
 MALFORMED_ROW = "malformed_row"
 
 
@@ -290,7 +298,7 @@ class _JobRun:
 
             self.launched_lines = dict(
                 PartnerRequest.objects.filter(bulk_job=job)
-                .order_by("bulk_row")
+                .order_by("-bulk_row")  # the first line wins
                 .values_list("protection_key", "bulk_row")
             )
 
@@ -311,24 +319,26 @@ class _JobRun:
             self.cell = {name: columns.getter(name) for name in TEMPLATE_COLUMNS}
             remaining = islice(rows, self.processed, None)  # committed chunks are not redone
             for chunk in _batched(remaining, settings.BULK_CHUNK_SIZE):
-                self._process_chunk(chunk)
+                self._process_chunk(*self._read_and_validate(chunk))
 
     # One chunk -------------------------------------------------------------------------------
 
-    def _process_chunk(self, chunk: list[tuple[int, list[str]]]) -> None:
+    def _read_and_validate(self, chunk: list[tuple[int, list[str]]]):
+        """The chunk's cells and the validation of each Tax ID (no database)."""
         home = self.partner.home_country
         country_of, tax_id_of, name_of = (
             self.cell["country"],
             self.cell["tax_id"],
             self.cell["company_name"],
         )
+        width = self.columns.width
         validations: dict[tuple[str, str], TaxIdResult] = {}
         rows = []  # [line, cells, country, raw, name, decision or validation]
         for line, cells in chunk:
             country = country_of(cells).upper() or home
             raw = tax_id_of(cells)
             name = name_of(cells)
-            extra = self.columns.extra_cells(cells)
+            extra = len(cells) > width and self.columns.extra_cells(cells)
             if extra:
                 outcome = _decision(
                     country,
@@ -345,7 +355,9 @@ class _JobRun:
                 if outcome is None:
                     outcome = validations[(country, raw)] = validate_tax_id(country, raw)
             rows.append([line, cells, country, raw, name, outcome])
+        return chunk, rows, validations
 
+    def _process_chunk(self, chunk: list[tuple[int, list[str]]], rows: list, validations) -> None:
         # One batched decision for every valid Tax ID of the chunk.
         items = list(
             dict.fromkeys((v.country, v.compact) for v in validations.values() if v.is_valid)
@@ -476,15 +488,22 @@ class _JobRun:
 
     # Finishing -------------------------------------------------------------------------------
 
-    def _report(self) -> bytes:
-        parts = [report_header(self.header, self.job.delimiter or ",")]
+    def _report_expression(self):
+        """The report (header + every chunk in line order) as the value to store.
+
+        On PostgreSQL the database joins the chunks itself, so the worker does not hold the
+        report twice (and its hex-escaped copy) just to send it back.
+        """
+        header = report_header(self.header, self.job.delimiter or ",")
+        if connection.vendor == "postgresql":
+            # Constant SQL; the header and the job id are bound parameters.
+            return RawSQL(REPORT_SQL, (header, self.job.pk), output_field=BinaryField())  # noqa: S611
         chunks = (
             BulkReportChunk.objects.filter(job_id=self.job.pk)
             .order_by("first_line")
             .values_list("data", flat=True)
         )
-        parts.extend(bytes(data) for data in chunks.iterator(chunk_size=10))
-        return b"".join(parts)
+        return b"".join([header, *(bytes(data) for data in chunks.iterator(chunk_size=10))])
 
     def finish(self) -> None:
         from requests_app.services import notify_dealdesk_of_bulk_launches
@@ -496,7 +515,6 @@ class _JobRun:
                 self.processed,
                 self.job.total_rows,
             )
-        report = self._report()
         now = timezone.now()
         with transaction.atomic():
             if not BulkCheckJob.objects.filter(
@@ -505,11 +523,14 @@ class _JobRun:
                 status=Status.DONE,
                 finished_at=now,
                 heartbeat_at=now,
-                report_data=report,
+                report_data=self._report_expression(),
                 total_rows=self.processed,
                 error_message="",
             ):
                 raise _Superseded
+            report = bytes(
+                BulkCheckJob.objects.values_list("report_data", flat=True).get(pk=self.job.pk)
+            )
             BulkReportChunk.objects.filter(job_id=self.job.pk).delete()
             job = self.job
             job.status, job.finished_at, job.total_rows = Status.DONE, now, self.processed
@@ -518,15 +539,22 @@ class _JobRun:
                 self.counts,
                 self.launched,
             )
+            # Mail servers refuse big messages: past the limit the e-mail only links to it.
+            attached = len(report) <= REPORT_ATTACHMENT_MAX_BYTES
             queue_email(
                 "bulk_report",
                 [self.user.email],
                 {
                     "user": self.user,
                     "job": job,
+                    "attached": attached,
                     "jobs_url": settings.SITE_URL + reverse("eligibility:bulk"),
+                    "report_url": settings.SITE_URL
+                    + reverse("eligibility:bulk_report", args=[job.pk]),
                 },
-                attachments=[Attachment(report_filename(job), report, "text/csv")],
+                attachments=[Attachment(report_filename(job), report, "text/csv")]
+                if attached
+                else [],
             )
             if self.launched:
                 notify_dealdesk_of_bulk_launches(job=job, count=self.launched)

@@ -116,7 +116,7 @@ def seed() -> list[tuple[str, str]]:
         ((BLOCKED.country, BLOCKED.tax_id), "unavailable (blocked)"),
         (
             PROTECTED_DEMO_COMPANY,
-            "unavailable once the requests demo opens another partner's launch on it",
+            "unavailable to Acme: another partner's open launch, made by the requests demo",
         ),
     ]
     lines = [(f"Check {_shown(*key)}", answer) for key, answer in tries]

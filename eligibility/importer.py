@@ -120,6 +120,9 @@ class _ExistingCompany:
 def parse_row(row: Mapping[str, str | None], *, catalog: Catalog, line: int) -> CompanyRow:
     """Validate one row (values as read from the file); raise RowInvalid with every problem."""
     errors: dict[str, list[str]] = {}
+    if any("\x00" in (text or "") for text in row.values()):
+        # Text columns cannot hold NUL characters; they only come from binary data.
+        raise RowInvalid({"row": [_("The row holds binary data (a NUL character).")]})
 
     def value(column: str) -> str:
         return (row.get(column) or "").strip()
@@ -146,7 +149,8 @@ def parse_row(row: Mapping[str, str | None], *, catalog: Catalog, line: int) -> 
     unknown = [code for code in codes if code.casefold() not in catalog.product_ids]
     if unknown:
         errors.setdefault("products", []).append(
-            _("Unknown product codes: %(codes)s.") % {"codes": ", ".join(c[:50] for c in unknown)}
+            _("Unknown product codes: %(codes)s.")
+            % {"codes": ", ".join(c[:50] for c in unknown[:5]) + (", …" if unknown[5:] else "")}
         )
     product_ids = frozenset(
         catalog.product_ids[code.casefold()] for code in codes if code not in unknown

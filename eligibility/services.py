@@ -10,9 +10,13 @@ import importlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Partner, User
@@ -107,6 +111,16 @@ class Decision:
         return self.result == EligibilityResult.CLIENT
 
 
+def _reason_message(reason: str) -> str:
+    """REASON_MESSAGES[reason] in the active language (translated once per language)."""
+    return _translated_reason(reason, get_language())
+
+
+@lru_cache(maxsize=128)
+def _translated_reason(reason: str, language: str | None) -> str:
+    return str(REASON_MESSAGES[reason])
+
+
 def invalid_decision(validation: TaxIdResult) -> Decision:
     return Decision(
         country=validation.country,
@@ -127,7 +141,8 @@ def decide_many(*, partner: Partner, items: Sequence[tuple[str, str]]) -> list[D
 
     if not items:
         return []
-    roots = {(country, company_root(country, tax_id)) for country, tax_id in items}
+    root_of = {item: company_root(*item) for item in items}  # computed once per Tax ID
+    roots = {(country, root) for (country, _tax_id), root in root_of.items()}
     by_country: dict[str, set[str]] = defaultdict(set)
     for country, root in roots:
         by_country[country].add(root)
@@ -158,7 +173,7 @@ def decide_many(*, partner: Partner, items: Sequence[tuple[str, str]]) -> list[D
 
     decisions = []
     for country, tax_id in items:
-        root = company_root(country, tax_id)
+        root = root_of[(country, tax_id)]
         family = group.get((country, root), [])
         company = exact.get((country, tax_id))
         decisions.append(
@@ -193,7 +208,7 @@ def _decide_one(
             tax_id=tax_id,
             result=result,
             reason=reason,
-            message=str(REASON_MESSAGES[reason]),
+            message=_reason_message(reason),
             company=company,
             **extra,
         )
@@ -304,6 +319,9 @@ def log_checks(
     bulk_job=None,
 ) -> int:
     """Record checks in one insert. Inputs are truncated to the log's column sizes."""
+    entries = list(entries)
+    if len(entries) >= COPY_MIN_ROWS and connection.vendor == "postgresql":
+        return _copy_checks(user=user, source=source, entries=entries, bulk_job=bulk_job)
     rows = [
         EligibilityCheck(
             user=user,
@@ -321,6 +339,44 @@ def log_checks(
     ]
     EligibilityCheck.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+# From this many rows (a bulk file's chunk) the log is written with COPY: the same rows as
+# bulk_create, without building model instances or an INSERT with a parameter per cell
+# (about ten times less work for a chunk of 2,000).
+COPY_MIN_ROWS = 100
+
+
+def _copy_checks(*, user: User, source: str, entries: list, bulk_job) -> int:
+    fields = [f for f in EligibilityCheck._meta.concrete_fields if not f.primary_key]
+    table = connection.ops.quote_name(EligibilityCheck._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    bulk_job_id = bulk_job.pk if bulk_job is not None else None
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # noqa: S608
+            for country, raw, name, decision in entries:
+                values = {
+                    "user": user.pk,
+                    "partner": user.partner_id,
+                    "source": source,
+                    "country": _loggable(country, 8),
+                    "raw_input": _loggable(raw, 128),
+                    "company_name": _loggable(name, 255),
+                    "tax_id": decision.tax_id,
+                    "result": decision.result,
+                    "reason": decision.reason[:64],
+                    "bulk_job": bulk_job_id,
+                    "created_at": timezone.now(),
+                }
+                copy.write_row(
+                    [
+                        values[f.name]
+                        if f.name in values
+                        else f.get_db_prep_save(f.get_default(), connection)
+                        for f in fields
+                    ]
+                )
+    return len(entries)
 
 
 def format_tax_id(country: str, compact: str) -> str:

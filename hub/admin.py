@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import admin, messages
 from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -13,6 +15,7 @@ from django.utils.translation import ngettext
 from hub import support_services
 from hub.models import ProblemReport
 
+_REFERENCE = re.compile(r"SR-(\d{1,12})", re.IGNORECASE)
 _MIMETYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
 
 
@@ -30,8 +33,8 @@ class ProblemReportAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["reference"]
     list_filter = ["status", "created_at", "partner"]
-    search_fields = ["email", "request_id", "=id"]
-    search_help_text = _("Search by e-mail or request ID.")
+    search_fields = ["email", "request_id"]
+    search_help_text = _("Search by e-mail, request ID or reference (SR-000042).")
     date_hierarchy = "created_at"
     list_select_related = ["partner"]
     actions = ["close_selected", "reopen_selected"]
@@ -63,6 +66,13 @@ class ProblemReportAdmin(admin.ModelAdmin):
         "description",
         "screenshot_preview",
     ]
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        match = _REFERENCE.fullmatch(search_term.strip())
+        if match:
+            results |= queryset.filter(pk=int(match.group(1)))
+        return results, may_have_duplicates
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # reports come from the site only

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,11 +32,12 @@ def _partner_of(user: User) -> Partner:
     return partner
 
 
-def _company_from_query(request: HttpRequest) -> dict[str, str]:
+def _company_values(source: QueryDict) -> dict[str, str]:
+    """The checked company as carried in the query string (GET) or hidden fields (POST)."""
     return {
-        "country": request.GET.get("country", "").strip().upper()[:8],
-        "tax_id": request.GET.get("tax_id", "")[:TAX_ID_MAX_LENGTH],
-        "company_name": request.GET.get("company_name", "")[:COMPANY_NAME_MAX_LENGTH],
+        "country": source.get("country", "").strip().upper()[:8],
+        "tax_id": source.get("tax_id", "")[:TAX_ID_MAX_LENGTH],
+        "company_name": source.get("company_name", "")[:COMPANY_NAME_MAX_LENGTH],
     }
 
 
@@ -74,7 +75,7 @@ def new_launch(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect(launch)
     else:
-        values = _company_from_query(request)
+        values = _company_values(request.GET)
         decision = services.preview_decision(
             partner=partner, country=values["country"], tax_id=values["tax_id"]
         )
@@ -97,12 +98,7 @@ def new_launch(request: HttpRequest) -> HttpResponse:
 def _followup(request: HttpRequest, kind: str) -> HttpResponse:
     partner = _partner_of(request.user)
     template = f"requests_app/{kind}_form.html"
-    source = request.POST if request.method == "POST" else request.GET
-    values = {
-        "country": source.get("country", "").strip().upper()[:8],
-        "tax_id": source.get("tax_id", "")[:TAX_ID_MAX_LENGTH],
-        "company_name": source.get("company_name", "")[:COMPANY_NAME_MAX_LENGTH],
-    }
+    values = _company_values(request.POST if request.method == "POST" else request.GET)
     context: dict = {
         "form": None,
         "refusal": None,

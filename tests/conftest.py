@@ -52,6 +52,13 @@ def _eager_celery_and_clean_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Personas are created with a password in almost every test; the real hasher is slow on
+    # purpose and what it protects is not under test here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def on_commit(django_capture_on_commit_callbacks):
     """`with on_commit(): ...` runs the after-commit work (e-mails, tasks) of the block."""

@@ -182,6 +182,28 @@ def test_row_with_more_cells_than_the_header_is_reported_not_guessed(alice, regi
     assert second["result"] == "available"  # empty trailing cells are what spreadsheets write
 
 
+def test_rows_with_fewer_cells_than_the_header_are_checked(alice, registry):
+    data = f"country,tax_id,company_name,contact_name\r\nBR,{CLIENT}\r\n{PROSPECT}\r\n".encode()
+    job = run(start(alice, data))
+    first, second = report_rows(job)
+    assert (first["result"], first["company_name"], first["contact_name"]) == ("client", "", "")
+    # One cell only: it sits under "country", so the Tax ID is missing.
+    assert (second["country"], second["result"]) == (PROSPECT, "invalid")
+
+
+def test_email_subject_keeps_the_file_name_as_written(alice, registry, on_commit, mailoutbox):
+    job = start_bulk_check(
+        user=alice,
+        filename="A&B <clients>.csv",
+        data=csv_bytes([{"tax_id": CLIENT}]),
+        mode="check",
+    )
+    with on_commit():
+        run(job)
+    assert "A&B <clients>.csv" in mailoutbox[0].subject
+    assert "A&B <clients>.csv" in mailoutbox[0].body
+
+
 @pytest.mark.parametrize(
     "payload",
     [
@@ -223,6 +245,33 @@ def test_very_long_cells_are_kept_in_the_report_and_cut_in_the_log(alice, regist
     assert len(check.company_name) == 255
 
 
+def test_a_big_chunk_logs_every_check_with_all_its_fields(alice, registry):
+    # 150 rows: on PostgreSQL the log of such a chunk is written with COPY, not INSERT.
+    rows = [{"tax_id": cnpj(n), "company_name": f"Company {n}"} for n in range(1, 150)]
+    rows.append({"country": "b" * 20, "tax_id": "x" * 300, "company_name": "n" * 300})
+    started = timezone.now()
+    job = run(start(alice, rows))
+    checks = list(EligibilityCheck.objects.filter(bulk_job=job).order_by("pk"))
+    assert len(checks) == 150
+    first, last = checks[0], checks[-1]
+    assert (first.user, first.partner, first.source, first.country, first.raw_input) == (
+        alice,
+        alice.partner,
+        "bulk",
+        "BR",
+        cnpj(1),
+    )
+    assert (first.company_name, first.tax_id, first.result, first.reason) == (
+        "Company 1",
+        cnpj(1),
+        "available",
+        "new_company",
+    )
+    assert first.created_at >= started
+    assert (len(last.country), len(last.raw_input), len(last.company_name)) == (8, 128, 255)
+    assert (last.tax_id, last.result) == ("", "invalid")
+
+
 def test_report_is_emailed_with_the_csv_attached_and_a_link(alice, registry, on_commit, mailoutbox):
     job = start(alice, [{"tax_id": CLIENT}, {"tax_id": "bad"}])
     with on_commit():
@@ -238,6 +287,19 @@ def test_report_is_emailed_with_the_csv_attached_and_a_link(alice, registry, on_
     content = attachment[1].encode() if isinstance(attachment[1], str) else attachment[1]
     assert content.decode("utf-8").lstrip("\ufeff") == bytes(job.report_data).decode("utf-8-sig")
     assert "Already a client: 1" in message.body
+
+
+def test_a_report_too_large_to_attach_is_linked_instead(
+    alice, registry, on_commit, mailoutbox, monkeypatch
+):
+    monkeypatch.setattr(bulk_services, "REPORT_ATTACHMENT_MAX_BYTES", 10)
+    job = start(alice, [{"tax_id": CLIENT}])
+    with on_commit():
+        job = run(job)
+    (message,) = mailoutbox
+    assert message.attachments == []
+    assert f"/eligibility/bulk/{job.pk}/report.csv" in message.body
+    assert "too large to attach" in message.body
 
 
 def test_a_chunk_makes_one_decision_call_and_the_report_follows_the_file(alice, registry, settings):

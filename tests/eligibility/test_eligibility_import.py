@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from stdnum.br import cnpj as stdnum_cnpj
 
+from eligibility import importer
 from eligibility.importer import ImportCounts, import_companies
 from eligibility.models import Company, Product, Subscription
 
@@ -33,9 +34,14 @@ def write(tmp_path, *lines, name="companies.csv", encoding="utf-8", newline="\n"
     return str(path)
 
 
-def run(path, *args):
+def run(path, *args, invalid=0):
+    """Run the command; with invalid rows it loads the rest and exits with an error."""
     out, err = io.StringIO(), io.StringIO()
-    call_command("import_companies", path, *args, stdout=out, stderr=err)
+    if invalid:
+        with pytest.raises(CommandError, match=f"{invalid} invalid rows were skipped"):
+            call_command("import_companies", path, *args, stdout=out, stderr=err)
+    else:
+        call_command("import_companies", path, *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
@@ -132,7 +138,7 @@ def test_invalid_rows_are_reported_with_line_numbers_and_valid_rows_still_load(
         "BR,90246183000112,Too,Many,Columns,here,really",
         "BR,,Empty,prospect,,",
     )
-    out, err = run(path)
+    out, err = run(path, invalid=8)
     assert registry() == {("BR", "11222333000181"): ("Good One", "prospect")}
     lines = err.splitlines()
     assert lines[0].startswith("line 2: ") and "check digit" in lines[0]
@@ -147,7 +153,7 @@ def test_invalid_rows_are_reported_with_line_numbers_and_valid_rows_still_load(
 
 
 def test_every_problem_of_a_row_is_reported_at_once(tmp_path, products):
-    _, err = run(write(tmp_path, HEADER, "ZZ,1,x,weird,nope,Nobody"))
+    _, err = run(write(tmp_path, HEADER, "ZZ,1,x,weird,nope,Nobody"), invalid=1)
     assert err.count("line 2:") == 1
     for word in ("country", "weird", "nope", "Nobody"):
         assert word in err
@@ -202,7 +208,7 @@ def test_repeated_company_in_one_file_is_loaded_once_and_the_later_line_wins(tmp
 
 
 def test_dry_run_validates_and_counts_but_writes_nothing(tmp_path, products, partner):
-    out, err = run(write(tmp_path, *GOOD, "BR,1,Bad,prospect,,"), "--dry-run")
+    out, err = run(write(tmp_path, *GOOD, "BR,1,Bad,prospect,,"), "--dry-run", invalid=1)
     assert Company.objects.count() == 0 and Subscription.objects.count() == 0
     assert "Dry run" in out and "4 created" in out and "1 invalid" in out
     assert "line 6:" in err
@@ -265,9 +271,21 @@ def test_a_huge_field_is_refused_as_not_a_csv(tmp_path, products):
 
 
 def test_too_long_legal_name_is_a_row_error(tmp_path, products):
-    _, err = run(write(tmp_path, HEADER, "BR,45723174000110," + "x" * 300 + ",prospect,,"))
+    _, err = run(
+        write(tmp_path, HEADER, "BR,45723174000110," + "x" * 300 + ",prospect,,"), invalid=1
+    )
     assert "line 2:" in err and "legal name" in err
     assert Company.objects.count() == 0
+
+
+def test_binary_data_after_the_start_of_the_file_is_a_row_error(tmp_path, products):
+    rows = [HEADER] + [
+        f"BR,{cnpj(f'{50000000 + i:08d}')},Filler {i},prospect,," for i in range(2000)
+    ]
+    rows.append("BR,45723174000110,Bad\x00Name,prospect,,")
+    _, err = run(write(tmp_path, *rows), invalid=1)
+    assert "line 2002:" in err and "binary" in err
+    assert Company.objects.count() == 2000
 
 
 def test_hostile_text_is_stored_as_text(tmp_path, products):
@@ -310,8 +328,6 @@ def test_service_streams_problems_as_it_finds_them(db, products):
 def test_a_big_load_refreshes_the_planner_statistics_without_failing(
     tmp_path, products, monkeypatch
 ):
-    from eligibility import importer
-
     monkeypatch.setattr(importer, "_ANALYZE_AFTER_ROWS", 1)
     out, _ = run(write(tmp_path, HEADER, "BR,45723174000110,A,prospect,,"))
     assert "1 created" in out

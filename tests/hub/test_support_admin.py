@@ -60,6 +60,12 @@ def test_search_by_email_or_request_id(staff_client, reports, query, found):
     assert reports[1 - found].reference not in body
 
 
+def test_search_by_reference(staff_client, reports):
+    with_shot, anonymous = reports
+    body = staff_client.get(CHANGELIST, {"q": anonymous.reference.lower()}).content.decode()
+    assert anonymous.reference in body and with_shot.reference not in body
+
+
 def test_close_action_closes_only_the_selected_reports(staff_client, reports):
     with_shot, anonymous = reports
     response = staff_client.post(

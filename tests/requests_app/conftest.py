@@ -9,13 +9,6 @@ from tests.factories import StaffFactory
 from tests.requests_app.requests_helpers import CLIENT_CNPJ, PROSPECT_CNPJ
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Personas are created with a password in almost every test; the real hasher is slow on
-    # purpose and what it protects is not under test here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def products(db):
     return {

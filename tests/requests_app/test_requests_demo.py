@@ -34,9 +34,7 @@ def test_seed_makes_a_protected_company_a_launch_in_progress_and_a_takeover(db):
     assert in_progress.status == RequestStatus.IN_PROGRESS
     assert in_progress.events.count() == 2
 
-    codenames = set(
-        Group.objects.get(name=AE_GROUP).permissions.values_list("codename", flat=True)
-    )
+    codenames = set(Group.objects.get(name=AE_GROUP).permissions.values_list("codename", flat=True))
     assert {"view_partnerrequest", "change_partnerrequest"} <= codenames
 
 

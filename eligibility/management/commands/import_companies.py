@@ -59,6 +59,13 @@ class Command(BaseCommand):
         except ImportFileError as exc:
             raise CommandError(f"{path}: {exc} Nothing was imported.") from exc
         self.stdout.write(self._summary(counts, dry_run=options["dry_run"]))
+        if counts.invalid:
+            # A non-zero exit lets a scheduled import flag the file; the valid rows are loaded.
+            raise CommandError(
+                f"{counts.invalid} invalid rows were skipped (listed above); "
+                f"the {counts.loaded} valid rows were "
+                f"{'checked' if options['dry_run'] else 'loaded'}."
+            )
 
     @staticmethod
     def _summary(counts: ImportCounts, *, dry_run: bool) -> str:
