@@ -41,13 +41,15 @@ class RequestIDLogFilter(logging.Filter):
         return True
 
 
-class SessionIdleTimeoutMiddleware:
-    """End a session left idle longer than SESSION_IDLE_TIMEOUT.
+class SessionTimeoutMiddleware:
+    """End a session left idle longer than SESSION_IDLE_TIMEOUT, or older than SESSION_COOKIE_AGE.
 
-    Django only offers an absolute session age; the idle limit is a few lines on top of it.
+    Django's own expiry slides forward each time the session is saved, so neither limit exists
+    out of the box; both are a few lines on top of the session.
     """
 
-    key = "_last_seen"
+    last_seen_key = "_last_seen"
+    started_key = "_started"
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -55,11 +57,15 @@ class SessionIdleTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
             now = int(time.time())
-            last_seen = request.session.get(self.key)
-            if last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT:
+            session = request.session
+            started = session.setdefault(self.started_key, now)
+            last_seen = session.get(self.last_seen_key)
+            idle_too_long = (
+                last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT
+            )
+            if idle_too_long or now - started > settings.SESSION_COOKIE_AGE:
                 logout(request)
-            else:
+            elif last_seen is None or now - last_seen > 60:
                 # Write at most once a minute, so a busy page does not save the session each hit.
-                if last_seen is None or now - last_seen > 60:
-                    request.session[self.key] = now
+                session[self.last_seen_key] = now
         return self.get_response(request)
