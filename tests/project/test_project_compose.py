@@ -58,3 +58,9 @@ def test_app_points_at_the_compose_database_and_redis():
 
 def test_beat_runs_the_schedule():
     assert _compose()["services"]["beat"]["command"][:4] == ["celery", "-A", "hub", "beat"]
+
+
+def test_web_worker_and_beat_have_health_checks():
+    services = _compose()["services"]
+    for name in ("web", "worker", "beat"):
+        assert services[name]["healthcheck"]["test"], name
