@@ -2,63 +2,21 @@
 
 from __future__ import annotations
 
-import io
-
 from django import forms
-from django.core.files.uploadedfile import InMemoryUploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Partner
 from eligibility.bulk_models import BulkCheckJob
 from eligibility.bulk_services import allowed_modes, mode_refused_message, size_limit_message
+from hub.uploads import CappedMemoryUploadHandler
 
 UPLOAD_FIELD = "file"
 
 
-class BulkUploadHandler(FileUploadHandler):
-    """Keeps the `file` part in memory up to `max_bytes`; beyond that, the rest is discarded.
+class BulkUploadHandler(CappedMemoryUploadHandler):
+    """Keeps the uploaded CSV in memory up to BULK_MAX_BYTES; nothing is written to disk."""
 
-    Only this handler runs for the upload view, so nothing is written to disk and a huge body
-    costs one small buffer: past the limit the file is skipped (the parser reads on to the
-    other fields, throwing the bytes away) and `too_large` tells the view why it is missing.
-    """
-
-    def __init__(self, request=None, *, max_bytes: int):
-        super().__init__(request)
-        self.max_bytes = max_bytes
-        self.too_large = False
-        self.buffer: io.BytesIO | None = None
-
-    def new_file(self, field_name, *args, **kwargs):
-        super().new_file(field_name, *args, **kwargs)
-        if field_name != UPLOAD_FIELD:
-            raise SkipFile
-        self.buffer = io.BytesIO()
-        self.received = 0
-
-    def receive_data_chunk(self, raw_data, start):
-        self.received += len(raw_data)
-        if self.received > self.max_bytes:
-            self.too_large = True
-            self.buffer = None
-            raise SkipFile
-        self.buffer.write(raw_data)
-        return None
-
-    def file_complete(self, file_size):
-        if self.buffer is None:
-            return None
-        self.buffer.seek(0)
-        return InMemoryUploadedFile(
-            file=self.buffer,
-            field_name=self.field_name,
-            name=self.file_name,
-            content_type=self.content_type,
-            size=file_size,
-            charset=self.charset,
-            content_type_extra=self.content_type_extra,
-        )
+    accepted_field = UPLOAD_FIELD
 
 
 class BulkUploadForm(forms.Form):

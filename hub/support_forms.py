@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import re
 import warnings
 
 from django import forms
 from django.conf import settings
-from django.core.files.uploadedfile import InMemoryUploadedFile, UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
+
+from hub.uploads import CappedMemoryUploadHandler
 
 DESCRIPTION_MAX_CHARS = 5000
 PAGE_MAX_CHARS = 500
@@ -56,49 +56,10 @@ def too_large_error(size: int | None = None) -> forms.ValidationError:
     )
 
 
-class ScreenshotUploadHandler(FileUploadHandler):
-    """Keeps the screenshot in memory up to `max_bytes`; past that, the rest is discarded.
+class ScreenshotUploadHandler(CappedMemoryUploadHandler):
+    """Keeps the screenshot in memory up to SUPPORT_SCREENSHOT_MAX_BYTES; never on disk."""
 
-    It is the only handler of the report view, so an upload never reaches the disk and a huge
-    one costs one small buffer; `too_large` tells the form why the file is missing.
-    """
-
-    def __init__(self, request=None, *, max_bytes: int):
-        super().__init__(request)
-        self.max_bytes = max_bytes
-        self.too_large = False
-        self.buffer: io.BytesIO | None = None
-        self.received = 0
-
-    def new_file(self, field_name, *args, **kwargs):
-        super().new_file(field_name, *args, **kwargs)
-        if field_name != SCREENSHOT_FIELD:
-            raise SkipFile
-        self.buffer = io.BytesIO()
-        self.received = 0
-
-    def receive_data_chunk(self, raw_data, start):
-        self.received += len(raw_data)
-        if self.received > self.max_bytes:
-            self.too_large = True
-            self.buffer = None
-            raise SkipFile
-        self.buffer.write(raw_data)
-        return None
-
-    def file_complete(self, file_size):
-        if self.buffer is None:
-            return None
-        self.buffer.seek(0)
-        return InMemoryUploadedFile(
-            file=self.buffer,
-            field_name=self.field_name,
-            name=self.file_name,
-            content_type=self.content_type,
-            size=file_size,
-            charset=self.charset,
-            content_type_extra=self.content_type_extra,
-        )
+    accepted_field = SCREENSHOT_FIELD
 
 
 class Screenshot:

@@ -1,0 +1,55 @@
+"""An upload handler that keeps one file field in memory, up to a size limit.
+
+Django's own handlers spool large uploads to disk before a view can refuse them. This one is
+the only handler of the views that take uploads, so nothing reaches the disk and a huge body
+costs one small buffer: past the limit the file is skipped (the parser reads on to the other
+fields, throwing the bytes away) and `too_large` tells the view why the file is missing.
+"""
+
+from __future__ import annotations
+
+import io
+
+from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+
+
+class CappedMemoryUploadHandler(FileUploadHandler):
+    accepted_field = ""  # the one file field this handler keeps; others are skipped
+
+    def __init__(self, request=None, *, max_bytes: int):
+        super().__init__(request)
+        self.max_bytes = max_bytes
+        self.too_large = False
+        self.buffer: io.BytesIO | None = None
+        self.received = 0
+
+    def new_file(self, field_name, *args, **kwargs):
+        super().new_file(field_name, *args, **kwargs)
+        if field_name != self.accepted_field:
+            raise SkipFile
+        self.buffer = io.BytesIO()
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.max_bytes:
+            self.too_large = True
+            self.buffer = None
+            raise SkipFile
+        self.buffer.write(raw_data)
+        return None
+
+    def file_complete(self, file_size):
+        if self.buffer is None:
+            return None
+        self.buffer.seek(0)
+        return InMemoryUploadedFile(
+            file=self.buffer,
+            field_name=self.field_name,
+            name=self.file_name,
+            content_type=self.content_type,
+            size=file_size,
+            charset=self.charset,
+            content_type_extra=self.content_type_extra,
+        )
