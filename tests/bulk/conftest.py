@@ -13,12 +13,6 @@ NEW_COMPANY = cnpj(44_444_444)
 PROTECTED = cnpj(55_555_555)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Personas get a password in every test; the real hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def registry(db):
     """A client (with a product), a blocked company and a prospect, all in Brazil."""
