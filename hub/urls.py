@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
 from hub import views
@@ -8,8 +9,8 @@ from hub import views
 if settings.ADMIN_REQUIRE_OTP:
     # Staff must present a TOTP (or backup) code on the admin login form.
     admin.site.__class__ = OTPAdminSite
-admin.site.site_header = "Reseller Hub — staff"
-admin.site.site_title = "Reseller Hub staff"
+admin.site.site_header = _("Reseller Hub — staff")
+admin.site.site_title = _("Reseller Hub staff")
 
 urlpatterns = [
     path("", views.home, name="home"),
