@@ -9,9 +9,11 @@ committed chunk, so no row is counted, logged or launched twice.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import io
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from itertools import islice
 
@@ -274,6 +276,25 @@ def _batched(rows: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while one chunk is processed.
+
+    A chunk allocates tens of thousands of short-lived objects (cells, validations, decisions)
+    that reference counting frees as soon as the chunk is done; left on, the collector would
+    keep scanning every long-lived object of the process because of them, for about a tenth
+    of the job's time. Whatever cycles a chunk leaves are collected once the collector is back.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _decision(country: str, result: str, reason: str, message: str, tax_id: str = "") -> Decision:
     return Decision(country=country, tax_id=tax_id, result=result, reason=reason, message=message)
 
@@ -318,8 +339,13 @@ class _JobRun:
             self.columns = columns
             self.cell = {name: columns.getter(name) for name in TEMPLATE_COLUMNS}
             remaining = islice(rows, self.processed, None)  # committed chunks are not redone
-            for chunk in _batched(remaining, settings.BULK_CHUNK_SIZE):
-                self._process_chunk(*self._read_and_validate(chunk))
+            chunks = _batched(remaining, settings.BULK_CHUNK_SIZE)
+            while True:
+                with _collector_paused():
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        break
+                    self._process_chunk(*self._read_and_validate(chunk))
 
     # One chunk -------------------------------------------------------------------------------
 

@@ -6,15 +6,13 @@ The single check, the bulk check and request submission all call `decide_many` (
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Lookup, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -22,14 +20,14 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Partner, User
 from eligibility.models import Company, EligibilityCheck, EligibilityResult, Product, Subscription
 from eligibility.taxid import (
+    _VALIDATORS,
+    MAX_INPUT_LENGTH,
     SUPPORTED_COUNTRIES,
     TaxIdResult,
     company_root,
     validate_tax_id,
+    validator_module,
 )
-
-if TYPE_CHECKING:
-    from requests_app.models import PartnerRequest
 
 
 class Reason:
@@ -87,6 +85,41 @@ class Holding:
         return self.paid_by_partner_id is None
 
 
+class _RegistryLine:
+    """A company's registry line as read for a decision; its Company is built on first use.
+
+    A bulk file's decisions are mostly written to the log and the report, which never look at
+    the company: building a model instance for each would be most of the decision's cost.
+    Decisions about the same company share the line, so they share one instance.
+    """
+
+    __slots__ = ("db", "values", "instance")
+
+    def __init__(self, db: str, values: tuple):
+        self.db, self.values, self.instance = db, values, None
+
+    def company(self) -> Company:
+        if self.instance is None:
+            self.instance = Company.from_db(self.db, _COMPANY_FIELDS, self.values)
+        return self.instance
+
+
+class _CompanyField:
+    """`Decision.company`: a Company (or None), given as one or as a _RegistryLine."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, decision, owner=None):
+        if decision is None:
+            return None  # the field's default
+        value = decision.__dict__[self.slot]
+        return value.company() if isinstance(value, _RegistryLine) else value
+
+    def __set__(self, decision, value) -> None:
+        decision.__dict__[self.slot] = value
+
+
 @dataclass
 class Decision:
     country: str
@@ -94,7 +127,7 @@ class Decision:
     result: str
     reason: str
     message: str
-    company: Company | None = None
+    company: Company | None = _CompanyField()  # noqa: RUF009 - a descriptor, read as None
     holdings: list[Holding] = field(default_factory=list)
     own_request: object | None = None  # the partner's own open launch (PartnerRequest)
     upsell_products: list[Product] = field(default_factory=list)
@@ -113,12 +146,12 @@ class Decision:
 
 def _reason_message(reason: str) -> str:
     """REASON_MESSAGES[reason] in the active language (translated once per language)."""
-    return _translated_reason(reason, get_language())
+    return _reason_messages(get_language())[reason]
 
 
-@lru_cache(maxsize=128)
-def _translated_reason(reason: str, language: str | None) -> str:
-    return str(REASON_MESSAGES[reason])
+@lru_cache(maxsize=32)
+def _reason_messages(language: str | None) -> dict[str, str]:
+    return {reason: str(message) for reason, message in REASON_MESSAGES.items()}
 
 
 def invalid_decision(validation: TaxIdResult) -> Decision:
@@ -135,125 +168,185 @@ def protection_key(country: str, compact: str) -> str:
     return f"{country}:{company_root(country, compact)}"
 
 
+class _EqualsAny(Lookup):
+    """``field = ANY(%s)``: the whole list travels as one array parameter (PostgreSQL).
+
+    A list of thousands of values then costs one placeholder instead of one each, to build,
+    send and parse.
+    """
+
+    lookup_name = "equals_any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
+
+
+def _one_of(field: str, values: Iterable) -> Q:
+    """``field IN values``, as ``= ANY(array)`` on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        return Q(_EqualsAny(F(field), list(values)))
+    return Q(**{f"{field}__in": values})
+
+
+# What a decision needs of a registry line; the Company a decision carries is built from it
+# (created_at and updated_at are left deferred: nothing that reads a decision shows them).
+_COMPANY_FIELDS = ("id", "country", "tax_id", "root", "legal_name", "status")
+_BLOCKED = Company.Status.BLOCKED.value
+_CLIENT = Company.Status.CLIENT.value
+
+
 def decide_many(*, partner: Partner, items: Sequence[tuple[str, str]]) -> list[Decision]:
-    """Decide for valid (country, compact Tax ID) pairs with a fixed number of queries."""
+    """Decide for valid (country, compact Tax ID) pairs with a fixed number of queries.
+
+    At most four: the registry lines of the companies' families; then, only when some answer
+    is a client, that client's subscriptions and the active products; and, for the companies
+    that are neither clients nor blocked, the open launch requests that protect them.
+    """
     from requests_app.models import OPEN_LAUNCH_STATUSES, PartnerRequest, RequestKind
 
     if not items:
         return []
-    root_of = {item: company_root(*item) for item in items}  # computed once per Tax ID
-    roots = {(country, root) for (country, _tax_id), root in root_of.items()}
-    by_country: dict[str, set[str]] = defaultdict(set)
-    for country, root in roots:
-        by_country[country].add(root)
+    root_of: dict[tuple[str, str], str] = {}  # computed once per Tax ID
+    roots_by_country: dict[str, set[str]] = defaultdict(set)
+    for item in items:
+        if item not in root_of:
+            root = root_of[item] = company_root(*item)
+            roots_by_country[item[0]].add(root)
     root_filter = Q()
-    for country, country_roots in by_country.items():
-        root_filter |= Q(country=country, root__in=country_roots)
+    for country, roots in roots_by_country.items():
+        root_filter |= Q(country=country) & _one_of("root", roots)
 
-    companies = list(Company.objects.filter(root_filter))
-    exact = {(c.country, c.tax_id): c for c in companies}
-    group: dict[tuple[str, str], list[Company]] = defaultdict(list)
-    for company in companies:
-        group[(company.country, company.root)].append(company)
+    # Registry lines as tuples (in registry order: a family's first client is its answer).
+    companies = Company.objects.filter(root_filter).values_list(*_COMPANY_FIELDS)
+    exact: dict[tuple[str, str], tuple] = {}
+    family_blocked: set[tuple[str, str]] = set()
+    family_client: dict[tuple[str, str], tuple] = {}
+    for row in companies:
+        _pk, country, tax_id, root, _name, status = row
+        exact[(country, tax_id)] = row
+        if status == _BLOCKED:
+            family_blocked.add((country, root))
+        elif status == _CLIENT:
+            family_client.setdefault((country, root), row)
 
-    client_ids = [c.pk for c in companies if c.status == Company.Status.CLIENT]
+    # The registry speaks first: the company's own line, else its family's (blocked before
+    # client: the cautious answer when both exist). None: free, unless a launch protects it.
+    verdicts: dict[tuple[str, str], tuple[str, tuple | None, tuple | None]] = {}
+    client_ids: set[int] = set()
+    open_keys: set[str] = set()
+    for item, root in root_of.items():
+        own = exact.get(item)
+        own_status = own[5] if own is not None else None
+        family = (item[0], root)
+        if own_status == _BLOCKED or (own_status != _CLIENT and family in family_blocked):
+            verdicts[item] = (Reason.BLOCKED, own, None)
+            continue
+        client = own if own_status == _CLIENT else family_client.get(family)
+        if client is not None:
+            verdicts[item] = (Reason.CLIENT, own, client)
+            client_ids.add(client[0])
+            continue
+        verdicts[item] = ("", own, None)
+        open_keys.add(f"{item[0]}:{root}")
+
     holdings: dict[int, list[Holding]] = defaultdict(list)
+    active_products: list[Product] = []
     if client_ids:
-        for sub in Subscription.objects.filter(company_id__in=client_ids).select_related("product"):
-            holdings[sub.company_id].append(Holding(sub.product, sub.paid_by_partner_id))
-    active_products = list(Product.objects.filter(is_active=True)) if client_ids else []
+        products = {product.pk: product for product in Product.objects.all()}
+        active_products = [product for product in products.values() if product.is_active]
+        subscriptions = Subscription.objects.filter(_one_of("company_id", client_ids))
+        for company_id, product_id, paid_by in subscriptions.order_by("pk").values_list(
+            "company_id", "product_id", "paid_by_partner_id"
+        ):
+            holdings[company_id].append(Holding(products[product_id], paid_by))
 
-    keys = {f"{country}:{root}" for country, root in roots}
-    open_launches = {
-        r.protection_key: r
-        for r in PartnerRequest.objects.filter(
-            kind=RequestKind.LAUNCH, status__in=OPEN_LAUNCH_STATUSES, protection_key__in=keys
-        ).only("pk", "reference", "partner_id", "protection_key", "status")
-    }
+    open_launches = {}
+    if open_keys:
+        open_launches = {
+            r.protection_key: r
+            for r in PartnerRequest.objects.filter(
+                _one_of("protection_key", open_keys),
+                kind=RequestKind.LAUNCH,
+                status__in=OPEN_LAUNCH_STATUSES,
+            ).only("pk", "reference", "partner_id", "protection_key", "status")
+        }
 
+    db = companies.db
+    lines: dict[int, _RegistryLine] = {}
+
+    def line(row: tuple | None) -> _RegistryLine | None:
+        if row is None:
+            return None
+        found = lines.get(row[0])
+        if found is None:
+            found = lines[row[0]] = _RegistryLine(db, row)
+        return found
+
+    messages = _reason_messages(get_language())
     decisions = []
-    for country, tax_id in items:
-        root = root_of[(country, tax_id)]
-        family = group.get((country, root), [])
-        company = exact.get((country, tax_id))
-        decisions.append(
-            _decide_one(
+    for item in items:
+        country, tax_id = item
+        reason, own, client = verdicts[item]
+        company = line(own)
+        if reason == Reason.BLOCKED:
+            decision = Decision(
+                country, tax_id, EligibilityResult.UNAVAILABLE, reason, messages[reason], company
+            )
+        elif client is not None:
+            decision = _client_decision(
                 partner=partner,
                 country=country,
                 tax_id=tax_id,
-                company=company,
-                family=family,
-                holdings=holdings,
+                client=line(client),
+                held=holdings.get(client[0], []),
                 active_products=active_products,
-                open_launch=open_launches.get(f"{country}:{root}"),
+                is_branch=client is not own,
+                messages=messages,
             )
-        )
+        else:
+            open_launch = open_launches.get(f"{country}:{root_of[item]}")
+            if open_launch is None:
+                reason = Reason.PROSPECT if own is not None else Reason.NEW_COMPANY
+                decision = Decision(
+                    country,
+                    tax_id,
+                    EligibilityResult.AVAILABLE,
+                    reason,
+                    messages[reason],
+                    company,
+                    actions=[Action.LAUNCH],
+                )
+            else:
+                reason = (
+                    Reason.OWN_OPEN_REQUEST
+                    if open_launch.partner_id == partner.pk
+                    else Reason.PROTECTED
+                )
+                decision = Decision(
+                    country,
+                    tax_id,
+                    EligibilityResult.UNAVAILABLE,
+                    reason,
+                    messages[reason],
+                    company,
+                    own_request=open_launch if reason == Reason.OWN_OPEN_REQUEST else None,
+                )
+        decisions.append(decision)
     return decisions
-
-
-def _decide_one(
-    *,
-    partner: Partner,
-    country: str,
-    tax_id: str,
-    company: Company | None,
-    family: list[Company],
-    holdings: dict[int, list[Holding]],
-    active_products: list[Product],
-    open_launch: PartnerRequest | None,
-) -> Decision:
-    def decision(result: str, reason: str, **extra) -> Decision:
-        return Decision(
-            country=country,
-            tax_id=tax_id,
-            result=result,
-            reason=reason,
-            message=_reason_message(reason),
-            company=company,
-            **extra,
-        )
-
-    # The company's own registry line speaks first; a branch with no answer of its own takes
-    # the answer of its family (blocked before client: the cautious one when both exist).
-    own_status = company.status if company is not None else None
-    if own_status == Company.Status.BLOCKED or (
-        own_status != Company.Status.CLIENT
-        and any(c.status == Company.Status.BLOCKED for c in family)
-    ):
-        return decision(EligibilityResult.UNAVAILABLE, Reason.BLOCKED)
-
-    client = company if own_status == Company.Status.CLIENT else None
-    if client is None:
-        client = next((c for c in family if c.status == Company.Status.CLIENT), None)
-    if client is not None:
-        return _client_decision(
-            decision=decision,
-            partner=partner,
-            client=client,
-            held=holdings.get(client.pk, []),
-            active_products=active_products,
-            is_branch=client is not company,
-        )
-
-    if open_launch is not None:
-        if open_launch.partner_id == partner.pk:
-            return decision(
-                EligibilityResult.UNAVAILABLE, Reason.OWN_OPEN_REQUEST, own_request=open_launch
-            )
-        return decision(EligibilityResult.UNAVAILABLE, Reason.PROTECTED)
-
-    reason = Reason.PROSPECT if company is not None else Reason.NEW_COMPANY
-    return decision(EligibilityResult.AVAILABLE, reason, actions=[Action.LAUNCH])
 
 
 def _client_decision(
     *,
-    decision,
     partner: Partner,
-    client: Company,
+    country: str,
+    tax_id: str,
+    client: _RegistryLine,
     held: list[Holding],
     active_products: list[Product],
     is_branch: bool,
+    messages: dict[str, str],
 ) -> Decision:
     held_ids = {h.product.pk for h in held}
     upsell = [p for p in active_products if p.pk not in held_ids]
@@ -267,17 +360,20 @@ def _client_decision(
             actions.append(Action.TAKEOVER)
         else:
             refused = str(TAKEOVER_NEEDS_RESELLER)
-    result = decision(
-        EligibilityResult.CLIENT,
-        Reason.BRANCH_OF_CLIENT if is_branch else Reason.CLIENT,
+    reason = Reason.BRANCH_OF_CLIENT if is_branch else Reason.CLIENT
+    return Decision(
+        country=country,
+        tax_id=tax_id,
+        result=EligibilityResult.CLIENT,
+        reason=reason,
+        message=messages[reason],
+        company=client,  # a branch gets its client head office
         holdings=held,
         upsell_products=upsell,
         takeover_products=takeover,
         actions=actions,
         takeover_refused_reason=refused,
     )
-    result.company = client
-    return result
 
 
 def check_company(
@@ -351,43 +447,56 @@ def _copy_checks(*, user: User, source: str, entries: list, bulk_job) -> int:
     fields = [f for f in EligibilityCheck._meta.concrete_fields if not f.primary_key]
     table = connection.ops.quote_name(EligibilityCheck._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    bulk_job_id = bulk_job.pk if bulk_job is not None else None
+    per_row = ("country", "raw_input", "company_name", "tax_id", "result", "reason", "created_at")
+    # Every other column is the same for the whole batch: worked out once, not once a row.
+    fixed = {
+        "user": user.pk,
+        "partner": user.partner_id,
+        "source": source,
+        "bulk_job": bulk_job.pk if bulk_job is not None else None,
+    }
+    template = [
+        None
+        if f.name in per_row
+        else fixed[f.name]
+        if f.name in fixed
+        else f.get_db_prep_save(f.get_default(), connection)
+        for f in fields
+    ]
+    names = [f.name for f in fields]
+    slots = [names.index(name) for name in per_row]
+    country_at, raw_at, name_at, tax_id_at, result_at, reason_at, created_at = slots
+    now = timezone.now
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # noqa: S608
+            write_row = copy.write_row
             for country, raw, name, decision in entries:
-                values = {
-                    "user": user.pk,
-                    "partner": user.partner_id,
-                    "source": source,
-                    "country": _loggable(country, 8),
-                    "raw_input": _loggable(raw, 128),
-                    "company_name": _loggable(name, 255),
-                    "tax_id": decision.tax_id,
-                    "result": decision.result,
-                    "reason": decision.reason[:64],
-                    "bulk_job": bulk_job_id,
-                    "created_at": timezone.now(),
-                }
-                copy.write_row(
-                    [
-                        values[f.name]
-                        if f.name in values
-                        else f.get_db_prep_save(f.get_default(), connection)
-                        for f in fields
-                    ]
-                )
+                row = template.copy()
+                row[country_at] = _loggable(country, 8)
+                row[raw_at] = _loggable(raw, 128)
+                row[name_at] = _loggable(name, 255)
+                row[tax_id_at] = decision.tax_id
+                row[result_at] = decision.result
+                row[reason_at] = decision.reason[:64]
+                row[created_at] = now()
+                write_row(row)
     return len(entries)
 
 
 def format_tax_id(country: str, compact: str) -> str:
     """The Tax ID as people write it in that country (11.222.333/0001-81); never raises."""
-    from eligibility.taxid import _VALIDATORS
-
-    module_name = _VALIDATORS.get(country)
-    if not compact or module_name is None:
+    if not compact or country not in _VALIDATORS:
         return compact
+    if len(compact) > MAX_INPUT_LENGTH:  # not a Tax ID: not worth keeping around
+        return _formatted.__wrapped__(country, compact)
+    return _formatted(country, compact)
+
+
+@lru_cache(maxsize=4096)
+def _formatted(country: str, compact: str) -> str:
+    # Pages show the same few Tax IDs again and again (recent checks, request lists).
     try:
-        return importlib.import_module(module_name).format(compact)
+        return validator_module(country).format(compact)
     except Exception:  # noqa: BLE001 - a display nicety must never break a page
         return compact
 

@@ -6,7 +6,11 @@ import importlib
 import string
 import unicodedata
 from dataclasses import dataclass
+from functools import cache, lru_cache
+from operator import mul
+from types import ModuleType
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import InvalidChecksum, InvalidLength
 
@@ -85,8 +89,13 @@ class TaxIdResult:
 
 def country_choices() -> list[tuple[str, str]]:
     """Return (code, name) pairs sorted by the name in the active language."""
+    return list(_country_choices(get_language()))
+
+
+@lru_cache(maxsize=32)
+def _country_choices(language: str | None) -> tuple[tuple[str, str], ...]:
     choices = [(code, str(name)) for code, name in SUPPORTED_COUNTRIES.items()]
-    return sorted(choices, key=lambda choice: choice[1].casefold())
+    return tuple(sorted(choices, key=lambda choice: choice[1].casefold()))
 
 
 def cnpj_root(compact: str) -> str:
@@ -94,13 +103,20 @@ def cnpj_root(compact: str) -> str:
     return _strip_formatting(compact).upper()[:8]
 
 
+def _is_formatting(char: str) -> bool:
+    """Spaces, dashes, dots, slashes, commas and invisible marks: never part of a Tax ID."""
+    return char.isspace() or char in _SEPARATORS or unicodedata.category(char) in ("Pd", "Cf")
+
+
+# The same rule for ASCII text, as a table for str.translate (NFKC leaves ASCII unchanged).
+_ASCII_FORMATTING = {code: None for code in range(128) if _is_formatting(chr(code))}
+
+
 def _strip_formatting(raw: str) -> str:
     """NFKC-normalise and drop spaces, dashes, dots, slashes, commas and invisible marks."""
-    return "".join(
-        char
-        for char in unicodedata.normalize("NFKC", raw)
-        if not (char.isspace() or char in _SEPARATORS or unicodedata.category(char) in ("Pd", "Cf"))
-    )
+    if raw.isascii():  # what nearly every input is: one C-level pass instead of one per char
+        return raw.translate(_ASCII_FORMATTING)
+    return "".join(char for char in unicodedata.normalize("NFKC", raw) if not _is_formatting(char))
 
 
 class _Rejected(Exception):
@@ -108,14 +124,54 @@ class _Rejected(Exception):
 
 
 def _invalid(country: str, reason_code: str) -> TaxIdResult:
+    if len(country) > 8:  # arbitrary text in the country column: not worth keeping around
+        return _invalid_in.__wrapped__(country, reason_code, None)
+    return _invalid_in(country, reason_code, get_language())
+
+
+@lru_cache(maxsize=1024)
+def _invalid_in(country: str, reason_code: str, language: str | None) -> TaxIdResult:
+    """The (immutable) invalid result, worded once per country, reason and language."""
     name = str(SUPPORTED_COUNTRIES.get(country, country))
     message = str(_MESSAGES[reason_code]) % {"country": name}
     return TaxIdResult(country, "", False, reason_code, message)
 
 
+@cache
+def validator_module(country: str) -> ModuleType:
+    """The stdnum module that validates the country's Tax IDs (imported once)."""
+    return importlib.import_module(_VALIDATORS[country])
+
+
+_CNPJ_WEIGHTS_1 = (5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
+_CNPJ_WEIGHTS_2 = (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def _is_valid_numeric_cnpj(number: str) -> bool:
+    """True only for a numeric CNPJ that stdnum accepts unchanged (its rule, written out).
+
+    Anything else (letters, wrong length or check digits) returns False and goes through
+    stdnum, which alone words the rejection.
+    """
+    if len(number) != 14 or not (number.isascii() and number.isdigit()):
+        return False
+    if number.startswith("000000000000"):
+        return False
+    digits = list(map(int, number))
+    first = (11 - sum(map(mul, _CNPJ_WEIGHTS_1, digits))) % 11 % 10
+    if first != digits[12]:
+        return False
+    return (11 - sum(map(mul, _CNPJ_WEIGHTS_2, digits))) % 11 % 10 == digits[13]
+
+
 def _check(country: str, number: str) -> str:
-    """Run the stdnum validator and our extra rules; return the compact form or raise."""
-    module = importlib.import_module(_VALIDATORS[country])
+    """Run the stdnum validator and our extra rules; return the compact form or raise.
+
+    ``number`` is already compact: ASCII letters and digits (plus & and Ñ in Mexico), upper case.
+    """
+    if country == "BR" and _is_valid_numeric_cnpj(number):
+        return number  # what stdnum returns for it, without its two cleaning passes
+    module = validator_module(country)
     if country != "MX":
         return module.validate(number)
     if number in MX_GENERIC_RFCS:
@@ -151,9 +207,10 @@ def validate_tax_id(country: str, raw: str) -> TaxIdResult:
         return _invalid(country, "empty")
     if country not in SUPPORTED_COUNTRIES:
         return _invalid(country, "unsupported_country")
-    allowed = _ALLOWED | _EXTRA_ALLOWED.get(country, frozenset())
-    if any(char not in allowed for char in cleaned):
-        return _invalid(country, "invalid_format")
+    if not (cleaned.isascii() and cleaned.isalnum()):  # ASCII letters and digits pass at once
+        allowed = _ALLOWED | _EXTRA_ALLOWED.get(country, frozenset())
+        if any(char not in allowed for char in cleaned):
+            return _invalid(country, "invalid_format")
     number = cleaned.upper()
     if country in VAT_PREFIX_COUNTRIES and number.startswith(country):
         number = number[len(country) :]

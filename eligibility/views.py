@@ -35,8 +35,11 @@ def _recent_checks(*, user: User, partner: Partner) -> list[EligibilityCheck]:
             user=user, partner=partner, source=EligibilityCheck.Source.SINGLE
         ).order_by("-created_at", "-pk")[:RECENT_CHECKS_SHOWN]
     )
+    labels = {value: str(label) for value, label in EligibilityResult.choices}
     for item in checks:
         item.shown_tax_id = format_tax_id(item.country, item.tax_id) or item.raw_input
+        # What get_result_display gives, without rebuilding the choices for every row.
+        item.result_label = labels.get(item.result, item.result)
     return checks
 
 

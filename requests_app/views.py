@@ -175,6 +175,14 @@ def request_list(request: HttpRequest) -> HttpResponse:
     kind = kind if kind in RequestKind.values else ""
     queryset = selectors.partner_requests(partner=partner, status=status, kind=kind)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The labels of the rows, translated once per page rather than once per row and field
+    # (get_FOO_display rebuilds and translates the whole list of choices at every call).
+    status_choices = [(value, str(label)) for value, label in RequestStatus.choices]
+    kind_choices = [(value, str(label)) for value, label in RequestKind.choices]
+    status_labels, kind_labels = dict(status_choices), dict(kind_choices)
+    for item in page:
+        item.status_label = status_labels.get(item.status, item.status)
+        item.kind_label = kind_labels.get(item.kind, item.kind)
     return render(
         request,
         "requests_app/list.html",
@@ -182,8 +190,8 @@ def request_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status": status,
             "kind": kind,
-            "status_choices": RequestStatus.choices,
-            "kind_choices": RequestKind.choices,
+            "status_choices": status_choices,
+            "kind_choices": kind_choices,
         },
     )
 
