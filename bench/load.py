@@ -129,10 +129,11 @@ def collect_static() -> bool:
 
 def prepare_database(users: int) -> list[str]:
     """Migrate, seed, and return one session key per user (signed in as that user)."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.cached_db import SessionStore
     from django.core.management import call_command
-    from django.db import transaction
+    from django.db import connection, transaction
     from stdnum.br import cnpj
 
     from accounts.models import Partner, User
@@ -181,11 +182,16 @@ def prepare_database(users: int) -> list[str]:
                 user.save(update_fields=["password"])
             accounts.append(user)
 
+    if connection.vendor == "postgresql":
+        # Fresh statistics, as autovacuum would give a long-running database.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
     session_keys = []
     for user in accounts:
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         session_keys.append(session.session_key)

@@ -134,7 +134,11 @@ class EligibilityCheck(models.Model):
         verbose_name = _("eligibility check")
         verbose_name_plural = _("eligibility checks")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["partner", "-created_at"], name="check_partner_recent_idx")]
+        indexes = [
+            models.Index(fields=["partner", "-created_at"], name="check_partner_recent_idx"),
+            # A user's own latest checks, shown beside the check form.
+            models.Index(fields=["user", "source", "-created_at"], name="check_user_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.country} {self.tax_id or self.raw_input}: {self.result}"

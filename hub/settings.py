@@ -189,8 +189,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Auth (allauth) ---------------------------------------------------------------------------
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.PartnerModelBackend",
+    "accounts.backends.PartnerAuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

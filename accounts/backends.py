@@ -1,0 +1,24 @@
+"""Authentication backends that load the user's partner with the user.
+
+Nearly every page reads `request.user.partner`; fetching both in one query saves a query on
+every request.
+"""
+
+from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+
+class _WithPartner:
+    def get_user(self, user_id):
+        user = get_user_model()._default_manager.select_related("partner").filter(pk=user_id)
+        user = user.first()
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+class PartnerModelBackend(_WithPartner, ModelBackend):
+    pass
+
+
+class PartnerAuthenticationBackend(_WithPartner, AllauthBackend):
+    pass
