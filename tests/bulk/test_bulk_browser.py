@@ -7,28 +7,11 @@ import pytest
 from playwright.sync_api import expect
 
 from eligibility.bulk_models import BulkCheckJob
+from tests.browser_helpers import sign_in, watch_csp
 from tests.bulk.bulk_helpers import csv_bytes
 from tests.bulk.conftest import BLOCKED, CLIENT, PROSPECT
-from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("[data-partner-name]").wait_for()
-
-
-def watch_csp(page) -> list[str]:
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
-    )
-    return errors
 
 
 def test_partner_uploads_a_file_and_downloads_the_report(page, alice, registry):

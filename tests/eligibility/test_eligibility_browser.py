@@ -8,17 +8,9 @@ from playwright.sync_api import expect
 from eligibility.models import Company, Product, Subscription
 from eligibility.services import protection_key
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
-from tests.factories import PASSWORD
+from tests.browser_helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("[data-partner-name]").wait_for()
 
 
 def test_partner_sees_each_of_the_four_answers_with_its_next_step(page, alice, partner):

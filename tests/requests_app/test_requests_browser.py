@@ -7,29 +7,12 @@ import pytest
 from playwright.sync_api import expect
 
 from eligibility.models import Company
-from tests.factories import PASSWORD
+from tests.browser_helpers import sign_in, watch_csp
 from tests.requests_app.requests_helpers import CLIENT_CNPJ, NEW_CNPJ
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FORMS = {"launch": "new/launch", "upsell": "new/upsell", "takeover": "new/takeover"}
-
-
-def sign_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("[data-partner-name]").wait_for()
-
-
-def watch_csp(page) -> list[str]:
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
-    )
-    return errors
 
 
 def open_request_form(page, *, tax_id: str, action: str) -> None:
