@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Partner
 from eligibility.models import BulkCheckJob, EligibilityCheck
 from requests_app.models import (
+    OPEN_FOLLOWUP_STATUSES,
     OPEN_LAUNCH_STATUSES,
     PartnerRequest,
     RequestKind,
@@ -25,8 +26,6 @@ EXPIRY_WINDOW_DAYS = 14
 RECENT_BULK_JOBS = 5
 RECENT_CHECKS = 10
 LIST_LIMIT = 20
-# Upsell and takeover requests wait for an answer while in one of these.
-AWAITING_ANSWER_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.IN_PROGRESS)
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ def pending_takeovers(partner: Partner) -> QuerySet:
         PartnerRequest.objects.filter(
             partner=partner,
             kind=RequestKind.TAKEOVER,
-            status__in=AWAITING_ANSWER_STATUSES,
+            status__in=OPEN_FOLLOWUP_STATUSES,
         )
         .select_related("company")
         .only(

@@ -44,7 +44,6 @@ OPEN_LAUNCH_STATUSES = (
     RequestStatus.SUBMITTED,
     RequestStatus.IN_PROGRESS,
 )
-OPEN_STATUSES = OPEN_LAUNCH_STATUSES
 # An upsell or takeover in one of these statuses is still being worked on by Wellhub.
 OPEN_FOLLOWUP_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.IN_PROGRESS)
 FOLLOWUP_KINDS = (RequestKind.UPSELL, RequestKind.TAKEOVER)
