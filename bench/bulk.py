@@ -61,6 +61,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Partner, User  # noqa: E402
+from eligibility.bulk_csv import TEMPLATE_COLUMNS  # noqa: E402
 from eligibility.bulk_models import BulkCheckJob  # noqa: E402
 from eligibility.models import Company, EligibilityCheck, Product  # noqa: E402
 
@@ -71,16 +72,6 @@ PARTNER = "Bulk Bench Partner"
 OTHER_PARTNER = "Bulk Bench Other Partner"
 USER = "bulk-bench@bench.example"
 PRODUCTS = ("bulk-bench-standard", "bulk-bench-plus")
-HEADER = (
-    "country",
-    "tax_id",
-    "company_name",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "employee_count",
-    "business_model",
-)
 
 _W1 = (5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
 _W2 = (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
@@ -192,7 +183,7 @@ def bulk_file(rows: int, companies: int, seed: int = 7) -> bytes:
     rng = random.Random(seed)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADER)
+    writer.writerow(TEMPLATE_COLUMNS)
     for n in range(rows):
         pick = rng.random()
         i = rng.randrange(companies)

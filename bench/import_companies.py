@@ -41,10 +41,9 @@ from django.db import connection  # noqa: E402
 from stdnum.br import cnpj  # noqa: E402
 
 from accounts.models import Partner  # noqa: E402
-from eligibility.importer import DEFAULT_CHUNK_SIZE, import_companies  # noqa: E402
+from eligibility.importer import COLUMNS, DEFAULT_CHUNK_SIZE, import_companies  # noqa: E402
 from eligibility.models import Company, Product, Subscription  # noqa: E402
 
-HEADER = "country,tax_id,legal_name,status,products,paid_by\n"
 PRODUCTS = ["wellhub-standard", "family-members", "wellhub-plus", "global-digital"]
 PARTNER = "Bench Partner"
 ROOT_OFFSET = 10_000_000  # generated CNPJ roots: 10000000, 10000001, …
@@ -54,7 +53,7 @@ NAME_PREFIX = "Bench company "  # how the benchmark recognises its own rows
 def generate(path: Path, rows: int) -> None:
     """Write the file in one pass (memory flat): valid CNPJs with unique roots."""
     with path.open("w", encoding="utf-8", newline="") as out:
-        out.write(HEADER)
+        out.write(",".join(COLUMNS) + "\n")
         for i in range(rows):
             base = f"{ROOT_OFFSET + i:08d}0001"
             number = base + cnpj.calc_check_digits(base)

@@ -23,9 +23,7 @@ from eligibility.bulk_services import (
     report_filename,
     start_bulk_check,
 )
-
-# Room for the form's other parts (CSRF token, mode, multipart headers) around the file.
-FORM_OVERHEAD_BYTES = 64 * 1024
+from hub.uploads import declared_too_large
 
 
 def _partner_of(user: User) -> Partner:
@@ -49,20 +47,14 @@ def bulk_template(request: HttpRequest) -> HttpResponse:
     return _csv_response(template_csv(), "bulk-check-template.csv")
 
 
-def _declared_too_large(request: HttpRequest) -> bool:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return False
-    return length > settings.BULK_MAX_BYTES + FORM_OVERHEAD_BYTES
-
-
 @csrf_exempt  # the upload handler must be set before the body is read; CSRF is checked below
 @login_required
 @require_http_methods(["GET", "POST"])
 def bulk_jobs(request: HttpRequest) -> HttpResponse:
     partner = _partner_of(request.user)
-    if request.method == "POST" and _declared_too_large(request):
+    if request.method == "POST" and declared_too_large(
+        request, max_file_bytes=settings.BULK_MAX_BYTES
+    ):
         # Answer before reading a byte of the body: nothing of it is stored or parsed.
         form = BulkUploadForm(
             data={"mode": BulkCheckJob.Mode.CHECK}, partner=partner, upload_too_large=True

@@ -20,8 +20,6 @@ PAGE_MAX_CHARS = 500
 SCREENSHOT_MAX_PIXELS = 50_000_000
 SCREENSHOT_FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg")}
 SCREENSHOT_FIELD = "screenshot"
-# Room for the other fields of the form in a request body (5,000 characters of UTF-8 and more).
-FORM_OVERHEAD_BYTES = 64 * 1024
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _UNSAFE_IN_PAGE = re.compile(r"[\x00-\x20\x7f\\]")

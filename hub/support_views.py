@@ -11,30 +11,24 @@ from django.views.decorators.http import require_http_methods
 
 from hub import support_services
 from hub.support_forms import (
-    FORM_OVERHEAD_BYTES,
     ProblemReportForm,
     ScreenshotUploadHandler,
     clean_page,
     clean_request_id,
     too_large_error,
 )
+from hub.uploads import declared_too_large
 
 SESSION_KEY = "support_report_reference"
 TEMPLATE = "hub/support_report.html"
 
 
-def _declared_too_large(request: HttpRequest) -> bool:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return False
-    return length > settings.SUPPORT_SCREENSHOT_MAX_BYTES + FORM_OVERHEAD_BYTES
-
-
 @csrf_exempt  # the upload handler must be set before the body is read; CSRF is checked below
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST" and _declared_too_large(request):
+    if request.method == "POST" and declared_too_large(
+        request, max_file_bytes=settings.SUPPORT_SCREENSHOT_MAX_BYTES
+    ):
         # Answer before reading the body: nothing of it is parsed or stored.
         form = ProblemReportForm(user=request.user)
         page_error = " ".join(too_large_error().messages)

@@ -13,6 +13,18 @@ import io
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 
+# Room for a form's other parts (CSRF token, text fields, multipart headers) around its file.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+def declared_too_large(request, *, max_file_bytes: int) -> bool:
+    """The body announces more than the file limit allows: refuse before reading any of it."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > max_file_bytes + FORM_OVERHEAD_BYTES
+
 
 class CappedMemoryUploadHandler(FileUploadHandler):
     accepted_field = ""  # the one file field this handler keeps; others are skipped

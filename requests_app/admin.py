@@ -322,26 +322,15 @@ class PartnerRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Dealdesk: approve pending bulk launches"), permissions=["change"])
     def dealdesk_approve(self, request, queryset):
-        outcome = services.approve_bulk_launches(
-            requests=queryset.select_related("partner", "created_by", "company"),
-            actor=request.user,
-        )
-        self._report(
-            request,
-            RequestStatus.APPROVED,
-            len(outcome.changed),
-            [str(item) for item in outcome.skipped],
-        )
+        self._dealdesk(request, queryset, services.approve_bulk_launches, RequestStatus.APPROVED)
 
     @admin.action(description=_("Dealdesk: reject pending bulk launches"), permissions=["change"])
     def dealdesk_reject(self, request, queryset):
-        outcome = services.reject_bulk_launches(
+        self._dealdesk(request, queryset, services.reject_bulk_launches, RequestStatus.REJECTED)
+
+    def _dealdesk(self, request, queryset, decide, status):
+        outcome = decide(
             requests=queryset.select_related("partner", "created_by", "company"),
             actor=request.user,
         )
-        self._report(
-            request,
-            RequestStatus.REJECTED,
-            len(outcome.changed),
-            [str(item) for item in outcome.skipped],
-        )
+        self._report(request, status, len(outcome.changed), [str(i) for i in outcome.skipped])

@@ -293,50 +293,14 @@ def notify_dealdesk_of_bulk_launches(*, job, count: int) -> None:
 # --- Upsell and payment takeover requests -----------------------------------------------------
 
 
-def create_upsell(
-    *,
-    user: User,
-    country: str,
-    tax_id: str,
-    company_name: str = "",
-    products: Sequence[str],
-    business_model: str,
-    notify: bool = True,
-) -> PartnerRequest:
+def create_upsell(**details) -> PartnerRequest:
     """Ask to sell a client products it lacks; the sales team is told."""
-    return _create_followup(
-        kind=RequestKind.UPSELL,
-        user=user,
-        country=country,
-        tax_id=tax_id,
-        company_name=company_name,
-        products=products,
-        business_model=business_model,
-        notify=notify,
-    )
+    return create_followup(kind=RequestKind.UPSELL, **details)
 
 
-def create_takeover(
-    *,
-    user: User,
-    country: str,
-    tax_id: str,
-    company_name: str = "",
-    products: Sequence[str],
-    business_model: str,
-    notify: bool = True,
-) -> PartnerRequest:
+def create_takeover(**details) -> PartnerRequest:
     """Ask to take over paying for products the client pays directly (reseller model only)."""
-    return _create_followup(
-        kind=RequestKind.TAKEOVER,
-        user=user,
-        country=country,
-        tax_id=tax_id,
-        company_name=company_name,
-        products=products,
-        business_model=business_model,
-        notify=notify,
-    )
+    return create_followup(kind=RequestKind.TAKEOVER, **details)
 
 
 def takeover_refusal(partner: Partner) -> str:
@@ -391,17 +355,18 @@ def followup_refusal(*, partner: Partner, kind: str, decision: Decision) -> Requ
     return None
 
 
-def _create_followup(
+def create_followup(
     *,
     kind: str,
     user: User,
     country: str,
     tax_id: str,
-    company_name: str,
+    company_name: str = "",
     products: Sequence[str],
     business_model: str,
-    notify: bool,
+    notify: bool = True,
 ) -> PartnerRequest:
+    """An upsell or payment-takeover request for a client; the team that answers is told."""
     partner = _active_partner(user)
     decision = _check(user=user, country=country, tax_id=tax_id, company_name=company_name)
     refusal = followup_refusal(partner=partner, kind=kind, decision=decision)

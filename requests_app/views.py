@@ -129,11 +129,10 @@ def _followup(request: HttpRequest, kind: str) -> HttpResponse:
     if request.method == "POST":
         form = FollowupForm(request.POST, **form_kwargs)
         if form.is_valid():
-            create = (
-                services.create_takeover if kind == RequestKind.TAKEOVER else services.create_upsell
-            )
             try:
-                created = create(user=request.user, **form.cleaned_data)
+                created = services.create_followup(
+                    kind=kind, user=request.user, **form.cleaned_data
+                )
             except RequestRefused as refused:
                 context["refusal"] = refused
                 return page(decision=decision)
