@@ -152,6 +152,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
 
+    @property
+    def active_partner(self) -> Partner | None:
+        """The organisation this user acts for; None for staff and for a paused partner."""
+        partner = self.partner
+        return partner if partner is not None and partner.is_active else None
+
     def get_full_name(self) -> str:
         return self.full_name or self.email
 

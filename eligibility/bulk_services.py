@@ -144,8 +144,8 @@ def start_bulk_check(*, user: User, filename: str, data: bytes, mode: str) -> Bu
     """Check the upload at once (raise UploadRejected), store it and queue its processing."""
     from eligibility.tasks import process_bulk_job_task
 
-    partner = user.partner
-    if partner is None or not partner.is_active:
+    partner = user.active_partner
+    if partner is None:
         raise UploadRejected(_("Only users of an active partner organisation can check files."))
     if mode not in allowed_modes(partner):
         raise UploadRejected(mode_refused_message())

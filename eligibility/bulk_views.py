@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import Partner, User
+from accounts.models import Partner
+from accounts.selectors import partner_or_403
 from eligibility.bulk_csv import TEMPLATE_COLUMNS, UploadRejected, template_csv
 from eligibility.bulk_forms import BulkUploadForm, BulkUploadHandler
 from eligibility.bulk_models import BulkCheckJob
@@ -24,14 +24,6 @@ from eligibility.bulk_services import (
     start_bulk_check,
 )
 from hub.uploads import declared_too_large
-
-
-def _partner_of(user: User) -> Partner:
-    """The user's organisation; staff accounts and paused partners have no bulk checks."""
-    partner = user.partner
-    if partner is None or not partner.is_active:
-        raise PermissionDenied
-    return partner
 
 
 def _csv_response(content: bytes, filename: str) -> HttpResponse:
@@ -51,7 +43,7 @@ def bulk_template(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def bulk_jobs(request: HttpRequest) -> HttpResponse:
-    partner = _partner_of(request.user)
+    partner = partner_or_403(request.user)
     if request.method == "POST" and declared_too_large(
         request, max_file_bytes=settings.BULK_MAX_BYTES
     ):
@@ -115,7 +107,7 @@ def _render_jobs(
 @login_required
 @require_GET
 def bulk_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_partner_job(partner=_partner_of(request.user), pk=pk)
+    job = get_partner_job(partner=partner_or_403(request.user), pk=pk)
     return render(request, "eligibility/bulk_detail.html", {"job": job})
 
 
@@ -123,12 +115,12 @@ def bulk_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def bulk_job_fragment(request: HttpRequest, pk: int) -> HttpResponse:
     """One job's card, polled by the jobs page while the job is queued or running."""
-    job = get_partner_job(partner=_partner_of(request.user), pk=pk)
+    job = get_partner_job(partner=partner_or_403(request.user), pk=pk)
     return render(request, "eligibility/_bulk_job.html", {"job": job})
 
 
 @login_required
 @require_GET
 def bulk_report(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_partner_report(partner=_partner_of(request.user), pk=pk)
+    job = get_partner_report(partner=partner_or_403(request.user), pk=pk)
     return _csv_response(bytes(job.report_data), report_filename(job))

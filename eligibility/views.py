@@ -22,12 +22,6 @@ RECENT_CHECKS_SHOWN = 10
 COUNTRY_REASONS = frozenset({"unsupported_country"})
 
 
-def _partner_of(user: User) -> Partner | None:
-    """The user's organisation; staff accounts and inactive partners cannot check companies."""
-    partner = user.partner
-    return partner if partner is not None and partner.is_active else None
-
-
 def _recent_checks(*, user: User, partner: Partner) -> list[EligibilityCheck]:
     """The user's own latest single checks (not a colleague's: each sees what they typed)."""
     checks = list(
@@ -73,7 +67,7 @@ def _error_field(decision: Decision) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
-    partner = _partner_of(request.user)
+    partner = request.user.active_partner
     if partner is None:
         return render(request, "eligibility/partners_only.html", status=403)
     decision = None

@@ -82,8 +82,8 @@ def preview_decision(*, partner: Partner, country: str, tax_id: str) -> Decision
 
 
 def _active_partner(user: User) -> Partner:
-    partner = user.partner
-    if partner is None or not partner.is_active:
+    partner = user.active_partner
+    if partner is None:
         raise RequestRefused(
             "no_partner", _("Only users of an active partner organisation can send requests.")
         )

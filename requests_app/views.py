@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -13,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import Partner, User
+from accounts.selectors import partner_or_403
 from eligibility.services import Decision, format_tax_id
 from eligibility.taxid import SUPPORTED_COUNTRIES, validate_tax_id
 from requests_app import selectors, services
@@ -22,14 +21,6 @@ from requests_app.models import RequestKind, RequestStatus
 from requests_app.services import RequestRefused
 
 PAGE_SIZE = 25
-
-
-def _partner_of(user: User) -> Partner:
-    """The user's organisation; staff accounts and inactive partners have no requests pages."""
-    partner = user.partner
-    if partner is None or not partner.is_active:
-        raise PermissionDenied
-    return partner
 
 
 def _company_values(source: QueryDict) -> dict[str, str]:
@@ -57,7 +48,7 @@ def _company_card(values: dict[str, str], decision: Decision | None) -> dict[str
 @login_required
 @require_http_methods(["GET", "POST"])
 def new_launch(request: HttpRequest) -> HttpResponse:
-    partner = _partner_of(request.user)
+    partner = partner_or_403(request.user)
     refusal = None
     if request.method == "POST":
         form = LaunchForm(request.POST, partner=partner)
@@ -96,7 +87,7 @@ def new_launch(request: HttpRequest) -> HttpResponse:
 
 
 def _followup(request: HttpRequest, kind: str) -> HttpResponse:
-    partner = _partner_of(request.user)
+    partner = partner_or_403(request.user)
     template = f"requests_app/{kind}_form.html"
     values = _company_values(request.POST if request.method == "POST" else request.GET)
     context: dict = {
@@ -167,7 +158,7 @@ def new_takeover(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def request_list(request: HttpRequest) -> HttpResponse:
-    partner = _partner_of(request.user)
+    partner = partner_or_403(request.user)
     status = request.GET.get("status", "")
     kind = request.GET.get("kind", "")
     status = status if status in RequestStatus.values else ""
@@ -198,6 +189,6 @@ def request_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    _partner_of(request.user)
+    partner_or_403(request.user)
     partner_request = selectors.get_partner_request(user=request.user, reference=reference)
     return render(request, "requests_app/detail.html", {"req": partner_request})
