@@ -14,8 +14,11 @@ What it does:
    unmeasured warm-up), with keep-alive HTTP clients (threads in a few processes; gunicorn's
    sync workers close the connection after each response, so the clients reconnect), every
    client signed in as its own user:
-   `bare` (GET /bench/bare/), `check` (POST /eligibility/check/ with the CSRF token) and
-   `requests` (GET /requests/); prints requests/s, p50/p95/p99 and errors. Users send their
+   `bare` (GET /bench/bare/); `check`, a check as the page sends it: POST /eligibility/check/
+   with the CSRF token from the page's own script (htmx), answered with the form, the answer and
+   the new line of the recent checks; `check-page`, the same POST without the script (the whole
+   page again, as a browser without JavaScript gets it); and `requests` (GET /requests/);
+   prints requests/s, p50/p95/p99 and errors. Users send their
    requests back to back unless `--think SECONDS` makes each wait between two requests (a
    closed loop: at N users and no think time, latency ≈ N / throughput).
 
@@ -56,7 +59,7 @@ PARTNER_NAME = "Bench Load Partner"
 USER_EMAIL = "bench-load-{n}@bench.example"
 PASSWORD = "bench-load-password-1"  # noqa: S105 - throwaway users in a bench database
 REGISTRY_SIZE = 300
-SCENARIOS = ("bare", "check", "requests")
+SCENARIOS = ("bare", "check", "check-page", "requests")
 WARMUP_SECONDS = 2.0
 PLAIN_STATIC = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
@@ -282,10 +285,14 @@ class Client:
         self.cookies = {"sessionid": session_key}
         self.csrf_token = ""
 
-    def request(self, method: str, url: str, body: str | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, url: str, body: str | None = None, *, htmx: bool = False
+    ) -> tuple[int, bytes]:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "Host": HOST}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if htmx:  # what htmx adds to the requests it sends
+            headers.update({"HX-Request": "true", "HX-Target": "check-panel"})
         try:
             self.conn.request(method, url, body=body, headers=headers)
             response = self.conn.getresponse()
@@ -309,6 +316,15 @@ class Client:
         self.csrf_token = match.group(1)
 
 
+def _answered(scenario: str, content: bytes) -> bool:
+    """Whether a check's answer is the one the scenario asked for (fragment or whole page)."""
+    if scenario == "check":
+        return b"data-eligibility" in content and b"<html" not in content
+    if scenario == "check-page":
+        return b"data-eligibility" in content and b"<html" in content
+    return True
+
+
 def _worker(port, session_keys, scenario, seconds, think, inputs, start_at, results):
     """One client process: a thread per session; sends its latencies and errors back.
 
@@ -323,7 +339,7 @@ def _worker(port, session_keys, scenario, seconds, think, inputs, start_at, resu
         client = Client(port, session_key)
         local, bad = [], []
         try:
-            if scenario == "check":
+            if scenario.startswith("check"):
                 client.sign_in_check_page()
         except Exception as exc:  # noqa: BLE001 - a failed warm-up is counted as an error
             bad.append(f"warm-up: {exc}")
@@ -346,12 +362,12 @@ def _worker(port, session_keys, scenario, seconds, think, inputs, start_at, resu
             measured = time.time() >= measure_from
             started = time.perf_counter()
             try:
-                status, content = client.request(method, url, body)
+                status, content = client.request(method, url, body, htmx=scenario == "check")
             except Exception as exc:  # noqa: BLE001
                 bad.append(type(exc).__name__)  # errors count in the warm-up too
                 continue
             elapsed = time.perf_counter() - started
-            if status != expected or (scenario == "check" and b"data-eligibility" not in content):
+            if status != expected or not _answered(scenario, content):
                 bad.append(f"HTTP {status}")
             elif measured:
                 local.append(elapsed)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from eligibility.taxid import country_choices
+from eligibility.taxid import SUPPORTED_COUNTRIES, country_choices
 
 COMPANY_NAME_MAX_LENGTH = 255
 
@@ -43,6 +48,19 @@ class CheckForm(forms.Form):
         help_text=_("Helps you recognise the company in your recent checks and requests."),
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.countries = country_choices()
+
+def country_options(selected: str) -> SafeString:
+    """The country list's <option>s, `selected` chosen: the same few lists on every check."""
+    return _country_options(get_language(), selected if selected in SUPPORTED_COUNTRIES else "")
+
+
+@lru_cache(maxsize=64)
+def _country_options(language: str | None, selected: str) -> SafeString:
+    return format_html_join(
+        "\n",
+        '<option value="{}"{}>{}</option>',
+        (
+            (code, mark_safe(" selected") if code == selected else "", name)  # noqa: S308 - a constant
+            for code, name in country_choices()
+        ),
+    )

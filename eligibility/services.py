@@ -184,9 +184,12 @@ class _EqualsAny(Lookup):
 
 
 def _one_of(field: str, values: Iterable) -> Q:
-    """``field IN values``, as ``= ANY(array)`` on PostgreSQL."""
+    """``field IN values``, as ``= ANY(array)`` on PostgreSQL; plain equality for one value."""
+    values = list(values)
+    if len(values) == 1:  # a single check: the simplest query, cheapest to build and plan
+        return Q(**{field: values[0]})
     if connection.vendor == "postgresql":
-        return Q(_EqualsAny(F(field), list(values)))
+        return Q(_EqualsAny(F(field), values))
     return Q(**{f"{field}__in": values})
 
 
@@ -389,6 +392,21 @@ def check_company(
     An empty country means the partner's home country (as in the bulk template). Whatever the
     input, the answer is a Decision (invalid input gives an `invalid` one) and it is logged.
     """
+    decision, _logged = check_and_log(
+        user=user, country=country, raw_tax_id=raw_tax_id, company_name=company_name, source=source
+    )
+    return decision
+
+
+def check_and_log(
+    *,
+    user: User,
+    country: str,
+    raw_tax_id: str,
+    company_name: str = "",
+    source: str = EligibilityCheck.Source.SINGLE,
+) -> tuple[Decision, EligibilityCheck]:
+    """`check_company`, also giving the check log line it wrote (for pages that show it)."""
     partner = user.partner
     if partner is None:
         raise ValueError("Only partner users check companies.")
@@ -398,13 +416,33 @@ def check_company(
         (decision,) = decide_many(partner=partner, items=[(validation.country, validation.compact)])
     else:
         decision = invalid_decision(validation)
-    log_checks(user=user, source=source, entries=[(country, raw_tax_id, company_name, decision)])
-    return decision
+    logged = _log_line(user, source, (country, raw_tax_id, company_name, decision))
+    _insert_log_line(logged)
+    return decision, logged
 
 
 def _loggable(text: str | None, limit: int) -> str:
     # PostgreSQL text cannot hold NUL characters; they only ever come from hostile input.
     return (text or "").replace("\x00", "")[:limit]
+
+
+def _log_line(
+    user: User, source: str, entry: tuple[str, str, str, Decision], bulk_job=None
+) -> EligibilityCheck:
+    """One check log line. Inputs are truncated to the log's column sizes."""
+    country, raw, name, decision = entry
+    return EligibilityCheck(
+        user=user,
+        partner_id=user.partner_id,
+        source=source,
+        country=_loggable(country, 8),
+        raw_input=_loggable(raw, 128),
+        company_name=_loggable(name, 255),
+        tax_id=decision.tax_id,
+        result=decision.result,
+        reason=decision.reason[:64],
+        bulk_job=bulk_job,
+    )
 
 
 def log_checks(
@@ -414,25 +452,11 @@ def log_checks(
     entries: Iterable[tuple[str, str, str, Decision]],
     bulk_job=None,
 ) -> int:
-    """Record checks in one insert. Inputs are truncated to the log's column sizes."""
+    """Record checks in one insert (COPY for a bulk file's chunk on PostgreSQL)."""
     entries = list(entries)
     if len(entries) >= COPY_MIN_ROWS and connection.vendor == "postgresql":
         return _copy_checks(user=user, source=source, entries=entries, bulk_job=bulk_job)
-    rows = [
-        EligibilityCheck(
-            user=user,
-            partner_id=user.partner_id,
-            source=source,
-            country=_loggable(country, 8),
-            raw_input=_loggable(raw, 128),
-            company_name=_loggable(name, 255),
-            tax_id=decision.tax_id,
-            result=decision.result,
-            reason=decision.reason[:64],
-            bulk_job=bulk_job,
-        )
-        for country, raw, name, decision in entries
-    ]
+    rows = [_log_line(user, source, entry, bulk_job) for entry in entries]
     EligibilityCheck.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
 
@@ -443,10 +467,30 @@ def log_checks(
 COPY_MIN_ROWS = 100
 
 
-def _copy_checks(*, user: User, source: str, entries: list, bulk_job) -> int:
+def _log_columns() -> tuple[str, str, list]:
+    """The check log's table, its column list and fields, for the hand-written writes below."""
     fields = [f for f in EligibilityCheck._meta.concrete_fields if not f.primary_key]
     table = connection.ops.quote_name(EligibilityCheck._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    return table, columns, fields
+
+
+def _insert_log_line(line: EligibilityCheck) -> None:
+    """Write one check log line with one INSERT, in autocommit.
+
+    Written by hand from the model's fields because every single check pays for it: the ORM's
+    save compiles the same INSERT each time, which costs more than running it. Nothing listens
+    to the log's save signals, and no page needs the new line's id.
+    """
+    table, columns, fields = _log_columns()
+    values = [f.get_db_prep_save(getattr(line, f.attname), connection) for f in fields]
+    placeholders = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)  # noqa: S608
+
+
+def _copy_checks(*, user: User, source: str, entries: list, bulk_job) -> int:
+    table, columns, fields = _log_columns()
     per_row = ("country", "raw_input", "company_name", "tax_id", "result", "reason", "created_at")
     # Every other column is the same for the whole batch: worked out once, not once a row.
     fixed = {

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.text import Truncator
+from django.utils.timezone import localtime
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Partner, User
-from eligibility.forms import COMPANY_NAME_MAX_LENGTH, CheckForm
+from eligibility.forms import COMPANY_NAME_MAX_LENGTH, CheckForm, country_options
 from eligibility.models import EligibilityCheck, EligibilityResult
-from eligibility.services import Decision, check_company, country_name, format_tax_id
+from eligibility.services import Decision, check_and_log, country_name, format_tax_id
 from eligibility.taxid import MAX_INPUT_LENGTH, SUPPORTED_COUNTRIES
 
 RECENT_CHECKS_SHOWN = 10
@@ -22,19 +28,62 @@ RECENT_CHECKS_SHOWN = 10
 COUNTRY_REASONS = frozenset({"unsupported_country"})
 
 
-def _recent_checks(*, user: User, partner: Partner) -> list[EligibilityCheck]:
+# The columns a recent-checks line is made of, in RecentCheck.build's order.
+_RECENT_COLUMNS = ("created_at", "country", "tax_id", "raw_input", "company_name", "result")
+
+
+@dataclass(frozen=True, slots=True)
+class RecentCheck:
+    """One line of the recent-checks table, ready to show.
+
+    The lines are built here rather than with template filters: the table is on every check
+    page, and ten rows of date, truncate and urlencode filters cost more than the check itself.
+    """
+
+    when: str
+    when_iso: str
+    country: str
+    shown_tax_id: str
+    company_name: str
+    result_label: str
+    check_again_url: str
+
+    @classmethod
+    def build(cls, created_at, country, tax_id, raw_input, company_name, result) -> RecentCheck:
+        created_at = localtime(created_at)
+        shown_tax_id = format_tax_id(country, tax_id) or raw_input
+        query = {"country": country, "tax_id": (tax_id or raw_input)[:64]}
+        query["company_name"] = company_name
+        return cls(
+            when=date_format(created_at, "SHORT_DATETIME_FORMAT"),
+            when_iso=created_at.isoformat(),
+            country=country,
+            shown_tax_id=_shortened(shown_tax_id, 40),
+            company_name=_shortened(company_name, 60),
+            result_label=_result_labels(get_language()).get(result, result),
+            check_again_url=f"{reverse('eligibility:check')}?{urlencode(query)}",
+        )
+
+
+def _shortened(text: str, limit: int) -> str:
+    return Truncator(text).chars(limit) if len(text) > limit else text
+
+
+@lru_cache(maxsize=32)
+def _result_labels(language: str | None) -> dict[str, str]:
+    return {value: str(label) for value, label in EligibilityResult.choices}
+
+
+def _recent_checks(*, user: User, partner: Partner) -> list[RecentCheck]:
     """The user's own latest single checks (not a colleague's: each sees what they typed)."""
-    checks = list(
+    rows = (
         EligibilityCheck.objects.filter(
             user=user, partner=partner, source=EligibilityCheck.Source.SINGLE
-        ).order_by("-created_at", "-pk")[:RECENT_CHECKS_SHOWN]
+        )
+        .order_by("-created_at", "-pk")
+        .values_list(*_RECENT_COLUMNS)[:RECENT_CHECKS_SHOWN]
     )
-    labels = {value: str(label) for value, label in EligibilityResult.choices}
-    for item in checks:
-        item.shown_tax_id = format_tax_id(item.country, item.tax_id) or item.raw_input
-        # What get_result_display gives, without rebuilding the choices for every row.
-        item.result_label = labels.get(item.result, item.result)
-    return checks
+    return [RecentCheck.build(*row) for row in rows]
 
 
 def _shown_values(data, partner: Partner) -> dict[str, str]:
@@ -67,15 +116,20 @@ def _error_field(decision: Decision) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
+    """The check page; from the page's own script (htmx), a POST answers with the panel only.
+
+    The panel is the form and the answer. The new line of the recent checks goes along out of
+    band, so the page stays as it was around them, without querying and drawing the list again.
+    """
     partner = request.user.active_partner
     if partner is None:
         return render(request, "eligibility/partners_only.html", status=403)
-    decision = None
+    decision = logged = None
     if request.method == "POST":
         form = CheckForm(request.POST)
         values = _shown_values(request.POST, partner)
         if form.is_valid():
-            decision = check_company(
+            decision, logged = check_and_log(
                 user=request.user,
                 country=form.cleaned_data["country"],
                 raw_tax_id=form.cleaned_data["tax_id"],
@@ -91,9 +145,9 @@ def check(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "values": values,
+        "country_options": country_options(values["country"]),
         "partner": partner,
         "decision": decision,
-        "recent_checks": _recent_checks(user=request.user, partner=partner),
     }
     if decision is not None:
         context.update(
@@ -107,4 +161,12 @@ def check(request: HttpRequest) -> HttpResponse:
             error_field=_error_field(decision),
             request_query=_request_query(decision, form.cleaned_data["company_name"]),
         )
+    if request.htmx and request.method == "POST":
+        if logged is not None:
+            context["new_check"] = RecentCheck.build(
+                *(getattr(logged, column) for column in _RECENT_COLUMNS)
+            )
+        return render(request, "eligibility/_check_answer.html", context)
+    context["recent_checks"] = _recent_checks(user=request.user, partner=partner)
+    context["recent_checks_limit"] = RECENT_CHECKS_SHOWN
     return render(request, "eligibility/check.html", context)

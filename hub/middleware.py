@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django_htmx.http import HttpResponseClientRedirect
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
     "current_request_id", default="-"
@@ -69,3 +70,23 @@ class SessionTimeoutMiddleware:
                 # Write at most once a minute, so a busy page does not save the session each hit.
                 session[self.last_seen_key] = now
         return self.get_response(request)
+
+
+class HtmxRedirectMiddleware:
+    """Turn a redirect answering an htmx request into a full-page navigation.
+
+    The browser follows a plain redirect inside the htmx request and the page it lands on (the
+    sign-in page when the session has ended) would be swapped into a fragment. django-htmx's
+    client redirect makes htmx navigate the whole window there instead.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(request, "htmx", False) and 300 <= response.status_code < 400:
+            location = response.headers.get("Location")
+            if location:
+                return HttpResponseClientRedirect(location)
+        return response

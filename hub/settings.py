@@ -92,9 +92,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "hub.middleware.RequestIDMiddleware",
+    "hub.middleware.HtmxRedirectMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
