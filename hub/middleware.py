@@ -85,8 +85,14 @@ class HtmxRedirectMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if getattr(request, "htmx", False) and 300 <= response.status_code < 400:
-            location = response.headers.get("Location")
-            if location:
-                return HttpResponseClientRedirect(location)
-        return response
+        location = response.headers.get("Location")
+        if not (getattr(request, "htmx", False) and 300 <= response.status_code < 400 and location):
+            return response
+        redirect = HttpResponseClientRedirect(location)
+        # Keep what the redirect carried: its cookies (a signed-out session's deleted cookie)
+        # and the headers the other middleware added (CSP, frame options, Vary).
+        for header, value in response.items():
+            if header.lower() not in {"location", "content-length", "content-type"}:
+                redirect.headers[header] = value
+        redirect.cookies = response.cookies
+        return redirect
