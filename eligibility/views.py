@@ -15,6 +15,7 @@ from django.utils.text import Truncator
 from django.utils.timezone import localtime
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import reswap, retarget
 
 from accounts.models import Partner, User
 from eligibility.forms import COMPANY_NAME_MAX_LENGTH, CheckForm, country_options
@@ -116,10 +117,11 @@ def _error_field(decision: Decision) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
-    """The check page; from the page's own script (htmx), a POST answers with the panel only.
+    """The check page; from the page's own script (htmx), a POST answers with the answer only.
 
-    The panel is the form and the answer. The new line of the recent checks goes along out of
-    band, so the page stays as it was around them, without querying and drawing the list again.
+    The new line of the recent checks goes along out of band, so the rest of the page stays as
+    it was, without querying and drawing the list again; the script marks a field the answer
+    is about. A refused form (a company name too long to keep) comes back whole instead.
     """
     partner = request.user.active_partner
     if partner is None:
@@ -162,10 +164,12 @@ def check(request: HttpRequest) -> HttpResponse:
             request_query=_request_query(decision, form.cleaned_data["company_name"]),
         )
     if request.htmx and request.method == "POST":
-        if logged is not None:
-            context["new_check"] = RecentCheck.build(
-                *(getattr(logged, column) for column in _RECENT_COLUMNS)
-            )
+        if logged is None:  # the form itself was refused: show it again with its errors
+            response = render(request, "eligibility/_check_panel.html", context)
+            return reswap(retarget(response, "#check-panel"), "outerHTML")
+        context["new_check"] = RecentCheck.build(
+            *(getattr(logged, column) for column in _RECENT_COLUMNS)
+        )
         return render(request, "eligibility/_check_answer.html", context)
     context["recent_checks"] = _recent_checks(user=request.user, partner=partner)
     context["recent_checks_limit"] = RECENT_CHECKS_SHOWN

@@ -1,6 +1,22 @@
-// The check page: the answer comes back in place (htmx) and the recent checks stay in step.
+// The check page: the answer comes back in place (htmx) and the page around it keeps in step.
 (function () {
   "use strict";
+
+  // The fields an answer can be about, and how each is described when it is, or is not.
+  var FIELDS = {
+    country: {
+      input: "id_country",
+      feedback: "country-answer",
+      invalidDescribedBy: "country-answer check-result-message",
+      describedBy: "",
+    },
+    tax_id: {
+      input: "id_tax_id",
+      feedback: "tax_id-answer",
+      invalidDescribedBy: "tax_id-answer check-result-message tax_id-help",
+      describedBy: "tax_id-help",
+    },
+  };
 
   // Move focus to the answer so keyboard and screen-reader users land on it.
   function focusAnswer() {
@@ -10,6 +26,35 @@
     if (target) {
       target.focus();
     }
+  }
+
+  // Mark the field the new answer is about (the server names it), and clear the others.
+  function markFields() {
+    var result = document.getElementById("check-result");
+    var message = document.getElementById("check-result-message");
+    var errorField = result ? result.getAttribute("data-error-field") : "";
+    Object.keys(FIELDS).forEach(function (name) {
+      var field = FIELDS[name];
+      var input = document.getElementById(field.input);
+      var feedback = document.getElementById(field.feedback);
+      if (!input || !feedback) {
+        return;
+      }
+      var invalid = name === errorField;
+      var describedBy = invalid ? field.invalidDescribedBy : field.describedBy;
+      input.classList.toggle("is-invalid", invalid);
+      if (invalid) {
+        input.setAttribute("aria-invalid", "true");
+      } else {
+        input.removeAttribute("aria-invalid");
+      }
+      if (describedBy) {
+        input.setAttribute("aria-describedby", describedBy);
+      } else {
+        input.removeAttribute("aria-describedby");
+      }
+      feedback.textContent = invalid && message ? message.textContent : "";
+    });
   }
 
   // The new line arrives at the top of the list: keep the list to its length and show it.
@@ -29,7 +74,11 @@
 
   focusAnswer();
   document.body.addEventListener("htmx:afterSettle", function (event) {
-    if (event.detail.elt && event.detail.elt.id === "check-panel") {
+    var swapped = event.detail.elt ? event.detail.elt.id : "";
+    if (swapped === "check-answer") {
+      markFields();
+    }
+    if (swapped === "check-answer" || swapped === "check-panel") {
       tidyRecentChecks();
       focusAnswer();
     }

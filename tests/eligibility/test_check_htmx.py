@@ -22,7 +22,7 @@ from tests.factories import PartnerFactory, UserFactory
 
 URL = "/eligibility/check/"
 LOGIN_PATH = "/accounts/login/"
-HTMX = {"HX-Request": "true", "HX-Target": "check-panel"}
+HTMX = {"HX-Request": "true", "HX-Target": "check-answer"}
 
 CNPJ = "16727230000197"
 CNPJ_FORMATTED = "16.727.230/0001-97"
@@ -136,7 +136,7 @@ def assert_sent_to_sign_in(response, next_path: str) -> None:
         (None, BAD_CNPJ_FORMATTED, "invalid", BAD_CNPJ_FORMATTED, "Invalid Tax ID"),
     ],
 )
-def test_htmx_check_answers_with_the_panel_and_one_new_recent_line(
+def test_htmx_check_answers_with_the_answer_and_one_new_recent_line(
     alice_client, status, typed, result, shown_tax_id, label
 ):
     if status:
@@ -145,10 +145,10 @@ def test_htmx_check_answers_with_the_panel_and_one_new_recent_line(
     html = response.content.decode()
 
     assert "<html" not in html and "<body" not in html
-    assert html.count('id="check-panel"') == 1
-    assert 'data-testid="check-form"' in html
+    assert html.count('id="check-result"') == 1
     assert result_of(html) == result
-    # The page around the panel is not drawn again.
+    # The page around the answer, the form included, is not drawn again.
+    assert 'data-testid="check-form"' not in html
     assert "<h1" not in html
     assert 'data-testid="recent-checks"' not in html
     assert 'id="recent-checks-empty"' not in html
@@ -192,7 +192,11 @@ def test_htmx_check_with_an_empty_country_uses_the_partner_home_country(alice_cl
 
 
 def test_too_long_company_name_through_htmx_is_a_field_error_and_adds_no_line(alice_client):
-    html = htmx_check(alice_client, CNPJ, company_name="N" * 300).content.decode()
+    response = htmx_check(alice_client, CNPJ, company_name="N" * 300)
+    # The whole panel comes back, in place of the panel, so the form shows its error.
+    assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#check-panel", "outerHTML")
+    html = response.content.decode()
+    assert html.count('id="check-panel"') == 1
     company_input = re.search(r'<input[^>]*name="company_name"[^>]*>', html).group(0)
     assert 'aria-invalid="true"' in company_input
     assert "company_name-errors" in company_input
@@ -220,31 +224,28 @@ def test_each_check_is_logged_exactly_once(alice_client, alice, partner, send):
 # --- Invalid input tied to its field ----------------------------------------------------------
 
 
-def test_invalid_tax_id_through_htmx_marks_the_tax_id_field(alice_client):
+def test_invalid_tax_id_through_htmx_names_the_tax_id_field(alice_client):
+    # The page's script marks the field the answer names (see the browser tests).
     html = htmx_check(alice_client, BAD_CNPJ_FORMATTED).content.decode()
     assert result_of(html) == "invalid"
-    tax_input = re.search(r'<input[^>]*name="tax_id"[^>]*>', html).group(0)
-    assert 'aria-invalid="true"' in tax_input
-    described_by = re.search(r'aria-describedby="([^"]*)"', tax_input).group(1).split()
-    assert "tax_id-answer" in described_by and "check-result-message" in described_by
-    answer = re.search(r'<div class="invalid-feedback" id="tax_id-answer">(.*?)</div>', html)
-    assert answer.group(1) == "The check digit is wrong."
-    assert f'value="{BAD_CNPJ_FORMATTED}"' in tax_input  # kept for correction
-    select = re.search(r"<select[^>]*>", html).group(0)
-    assert "aria-invalid" not in select
+    assert 'data-error-field="tax_id"' in html
+    message = re.search(r'<p class="mb-3" id="check-result-message">(.*?)</p>', html)
+    assert message.group(1) == "The check digit is wrong."
 
 
-def test_unsupported_country_through_htmx_marks_the_country_field(alice_client):
+def test_unsupported_country_through_htmx_names_the_country_field(alice_client):
     html = htmx_check(alice_client, "123456789", country="ZZ").content.decode()
     assert result_of(html) == "invalid"
-    select = re.search(r"<select[^>]*>", html).group(0)
-    assert 'aria-invalid="true"' in select
-    assert "country-answer" in re.search(r'aria-describedby="([^"]*)"', select).group(1).split()
-    answer = re.search(r'<div class="invalid-feedback" id="country-answer">(.*?)</div>', html)
-    assert answer.group(1) == "We cannot check Tax IDs for this country yet."
-    tax_input = re.search(r'<input[^>]*name="tax_id"[^>]*>', html).group(0)
-    assert "aria-invalid" not in tax_input
+    assert 'data-error-field="country"' in html
+    message = re.search(r'<p class="mb-3" id="check-result-message">(.*?)</p>', html)
+    assert message.group(1) == "We cannot check Tax IDs for this country yet."
     assert new_line(html).rows[0][1:5] == ["ZZ", "123456789", "", "Invalid Tax ID"]
+
+
+def test_a_valid_answer_through_htmx_names_no_field(alice_client):
+    html = htmx_check(alice_client, CNPJ).content.decode()
+    assert result_of(html) == "available"
+    assert 'data-error-field=""' in html
 
 
 # --- Cost -------------------------------------------------------------------------------------
@@ -467,17 +468,15 @@ def test_country_options_mark_nothing_for_an_unknown_country_and_do_not_echo_it(
 
 
 @pytest.mark.parametrize("country", ["<script>alert(1)</script>", "Z" * 5000])
-def test_hostile_country_through_htmx_is_not_echoed_and_selects_nothing(alice_client, country):
+def test_hostile_country_through_htmx_is_not_echoed(alice_client, country):
     html = htmx_check(alice_client, CNPJ, country=country).content.decode()
     assert result_of(html) == "invalid"
+    assert 'data-error-field="country"' in html
     assert "<script>alert(1)" not in html and "Z" * 100 not in html
-    select = re.search(r"<select.*?</select>", html, re.S).group(0)
-    assert selected_values(select) == []
 
 
-def test_home_country_of_the_partner_is_selected_on_a_htmx_answer(client, db):
+def test_home_country_of_the_partner_is_checked_on_a_htmx_answer(client, db):
     client.force_login(UserFactory(partner=PartnerFactory(home_country="MX")))
     html = htmx_check(client, "GODE561231GR8", country="").content.decode()
-    select = re.search(r"<select.*?</select>", html, re.S).group(0)
-    assert selected_values(select) == ["MX"]
+    assert "Mexico" in re.search(r'data-testid="checked-company">(.*?)</p>', html, re.S).group(1)
     assert unescape(new_line(html).rows[0][1]) == "MX"

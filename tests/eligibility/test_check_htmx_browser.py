@@ -76,12 +76,25 @@ def test_invalid_answer_takes_the_focus_and_marks_the_field(page, alice):
     result = page.locator("#check-result")
     expect(result).to_have_attribute("data-eligibility", "invalid")
     expect(result).to_be_focused()
-    expect(page.get_by_label("Tax ID", exact=True)).to_have_attribute("aria-invalid", "true")
+    tax_id = page.get_by_label("Tax ID", exact=True)
+    expect(tax_id).to_have_attribute("aria-invalid", "true")
+    expect(tax_id).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(page.locator("#tax_id-answer")).to_have_text("The check digit is wrong.")
+    expect(page.locator("#tax_id-answer")).to_be_visible()
 
     check(page, CNPJ)
     expect(result).to_have_attribute("data-eligibility", "available")
     expect(result).to_be_focused()
-    expect(page.get_by_label("Tax ID", exact=True)).not_to_have_attribute("aria-invalid", "true")
+    expect(tax_id).not_to_have_attribute("aria-invalid", "true")
+    expect(tax_id).to_have_attribute("aria-describedby", "tax_id-help")
+    expect(page.locator("#tax_id-answer")).to_be_hidden()
+
+    # An answer about the country marks the country list instead.
+    page.get_by_label("Country").select_option("MX")
+    check(page, CNPJ)
+    expect(result).to_have_attribute("data-eligibility", "invalid")
+    expect(page.get_by_label("Country")).not_to_have_attribute("aria-invalid", "true")
+    expect(tax_id).to_have_attribute("aria-invalid", "true")
     assert still_same_document(page)
     assert csp_errors == []
 
