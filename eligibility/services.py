@@ -520,7 +520,7 @@ def _log_columns() -> tuple[str, str, list]:
 
 
 def _insert_log_line(line: EligibilityCheck) -> None:
-    """Write one check log line with one INSERT, in autocommit.
+    """Write one check log line with one INSERT (no transaction of its own).
 
     Written by hand from the model's fields because every single check pays for it: the ORM's
     save compiles the same INSERT each time, which costs more than running it. Nothing listens

@@ -118,9 +118,11 @@ def recent_checks(partner: Partner) -> QuerySet:
 
 
 def context_for(user) -> dict:
-    partner = user.partner
+    """The dashboard of the partner the user acts for; none for staff or a paused partner."""
+    partner = user.active_partner
     if partner is None:
-        return {"partner": None}
+        # A paused partner's users see why, and none of its data (as on every partner page).
+        return {"partner": None, "paused_partner": user.partner}
     counts = request_counts(partner)
     context = {
         "partner": partner,

@@ -13,7 +13,9 @@ from hub import dashboard
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "hub/home.html", dashboard.context_for(request.user))
+    context = dashboard.context_for(request.user)
+    status = 403 if context.get("paused_partner") else 200
+    return render(request, "hub/home.html", context, status=status)
 
 
 def _check_database() -> None:

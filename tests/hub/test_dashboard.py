@@ -292,3 +292,22 @@ def test_staff_without_partner_see_the_staff_page(staff_client):
 def test_signed_out_visitors_are_sent_to_sign_in(client, db):
     response = client.get("/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_paused_partner_sees_why_and_none_of_its_data(alice_client, partner, alice):
+    make_request(partner, protected_days=5, name="Alice Launch Co")
+    make_check(partner, alice, tax_id="111222333")
+    make_job(partner, alice, filename="alice-upload.csv")
+    partner.is_active = False
+    partner.save(update_fields=["is_active"])
+
+    response = alice_client.get("/")
+    body = response.content.decode()
+    assert response.status_code == 403
+    assert 'data-dashboard="paused"' in body
+    assert "access to the Reseller Hub is paused" in body
+    assert partner.name in body
+    for data in ("Alice Launch Co", "111222333", "alice-upload.csv", "data-status-count"):
+        assert data not in body
+    assert 'data-dashboard="staff"' not in body and 'href="/admin/"' not in body
+    assert body.count("<h1") == 1
