@@ -411,7 +411,13 @@ def test_client_redirect_keeps_the_cookies_of_the_redirect(alice_client):
     session["_last_seen"] = int(time.time()) - settings.SESSION_IDLE_TIMEOUT - 60
     session.save()
     response = htmx_check(alice_client, CNPJ)
+    assert response["HX-Redirect"].startswith(LOGIN_PATH)
     assert response.cookies[settings.SESSION_COOKIE_NAME].value == ""
+    # The headers the other middleware put on the redirect stay too.
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Location" not in response.headers
 
 
 def test_staff_without_a_partner_gets_the_refusal_page_through_htmx(staff_client):
