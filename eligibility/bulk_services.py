@@ -554,9 +554,12 @@ class _JobRun:
                 error_message="",
             ):
                 raise _Superseded
-            report = bytes(
-                BulkCheckJob.objects.values_list("report_data", flat=True).get(pk=self.job.pk)
-            )
+            stored = BulkCheckJob.objects.filter(pk=self.job.pk)
+            # Mail servers refuse big messages: past the limit the e-mail only links to the
+            # report, and the worker never reads it back.
+            size = stored.annotate(size=Length("report_data")).values_list("size", flat=True)
+            attached = size.get() <= REPORT_ATTACHMENT_MAX_BYTES
+            report = bytes(stored.values_list("report_data", flat=True).get()) if attached else b""
             BulkReportChunk.objects.filter(job_id=self.job.pk).delete()
             job = self.job
             job.status, job.finished_at, job.total_rows = Status.DONE, now, self.processed
@@ -565,8 +568,6 @@ class _JobRun:
                 self.counts,
                 self.launched,
             )
-            # Mail servers refuse big messages: past the limit the e-mail only links to it.
-            attached = len(report) <= REPORT_ATTACHMENT_MAX_BYTES
             queue_email(
                 "bulk_report",
                 [self.user.email],
