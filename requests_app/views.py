@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,6 +11,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -19,6 +23,7 @@ from requests_app import selectors, services
 from requests_app.forms import COMPANY_NAME_MAX_LENGTH, TAX_ID_MAX_LENGTH, FollowupForm, LaunchForm
 from requests_app.models import RequestKind, RequestStatus
 from requests_app.services import RequestRefused
+from requests_app.templatetags.requests_tags import status_badge
 
 PAGE_SIZE = 25
 
@@ -155,6 +160,75 @@ def new_takeover(request: HttpRequest) -> HttpResponse:
     return _followup(request, RequestKind.TAKEOVER)
 
 
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    """One line of the request list, ready to show.
+
+    Built here rather than with template filters: a page of 25 requests drawn with date, label
+    and badge filters cost several times the queries behind it.
+    """
+
+    reference: str
+    url: str
+    status: str
+    status_label: str
+    badge: str
+    kind_label: str
+    company_name: str
+    country: str
+    tax_id: str
+    sent: str
+    sent_iso: str
+    due: str
+    due_iso: str
+    protected_until: str
+    protected_until_iso: str
+
+
+# What a line of the list reads of a request and its company.
+_LIST_FIELDS = (
+    "reference",
+    "kind",
+    "status",
+    "company_name",
+    "created_at",
+    "due_date",
+    "protected_until",
+    "company__country",
+    "company__tax_id",
+    "company__legal_name",
+)
+
+
+def _request_rows(requests, status_labels: dict, kind_labels: dict) -> list[RequestRow]:
+    rows = []
+    for item in requests:
+        company = item.company
+        sent = localtime(item.created_at)
+        protected = item.protected_until if item.is_open else None
+        protected = localtime(protected) if protected else None
+        rows.append(
+            RequestRow(
+                reference=item.reference,
+                url=item.get_absolute_url(),
+                status=item.status,
+                status_label=status_labels.get(item.status, item.status),
+                badge=status_badge(item.status),
+                kind_label=kind_labels.get(item.kind, item.kind),
+                company_name=item.display_company_name,
+                country=company.country,
+                tax_id=format_tax_id(company.country, company.tax_id),
+                sent=date_format(sent, "SHORT_DATE_FORMAT"),
+                sent_iso=sent.isoformat(),
+                due=date_format(item.due_date, "SHORT_DATE_FORMAT") if item.due_date else "",
+                due_iso=item.due_date.isoformat() if item.due_date else "",
+                protected_until=date_format(protected, "SHORT_DATE_FORMAT") if protected else "",
+                protected_until_iso=protected.isoformat() if protected else "",
+            )
+        )
+    return rows
+
+
 @login_required
 @require_GET
 def request_list(request: HttpRequest) -> HttpResponse:
@@ -164,20 +238,17 @@ def request_list(request: HttpRequest) -> HttpResponse:
     status = status if status in RequestStatus.values else ""
     kind = kind if kind in RequestKind.values else ""
     queryset = selectors.partner_requests(partner=partner, status=status, kind=kind)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    # The labels of the rows, translated once per page rather than once per row and field
+    page = Paginator(queryset.only(*_LIST_FIELDS), PAGE_SIZE).get_page(request.GET.get("page"))
+    # The labels, translated once per page rather than once per row and field
     # (get_FOO_display rebuilds and translates the whole list of choices at every call).
     status_choices = [(value, str(label)) for value, label in RequestStatus.choices]
     kind_choices = [(value, str(label)) for value, label in RequestKind.choices]
-    status_labels, kind_labels = dict(status_choices), dict(kind_choices)
-    for item in page:
-        item.status_label = status_labels.get(item.status, item.status)
-        item.kind_label = kind_labels.get(item.kind, item.kind)
     return render(
         request,
         "requests_app/list.html",
         {
             "page": page,
+            "rows": _request_rows(page, dict(status_choices), dict(kind_choices)),
             "status": status,
             "kind": kind,
             "status_choices": status_choices,
