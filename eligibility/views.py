@@ -53,8 +53,11 @@ class RecentCheck:
     def build(cls, created_at, country, tax_id, raw_input, company_name, result) -> RecentCheck:
         created_at = localtime(created_at)
         shown_tax_id = format_tax_id(country, tax_id) or raw_input
-        query = {"country": country, "tax_id": (tax_id or raw_input)[:64]}
-        query["company_name"] = company_name
+        query = {
+            "country": country,
+            "tax_id": (tax_id or raw_input)[:64],
+            "company_name": company_name,
+        }
         return cls(
             when=date_format(created_at, "SHORT_DATETIME_FORMAT"),
             when_iso=created_at.isoformat(),

@@ -396,20 +396,22 @@ def test_htmx_check_after_the_session_ended_sends_the_window_to_sign_in(alice_cl
     assert not EligibilityCheck.objects.exists()
 
 
-def test_htmx_check_after_the_idle_timeout_sends_the_window_to_sign_in(alice_client):
-    alice_client.get(URL)
-    session = alice_client.session
+def leave_idle_too_long(client) -> None:
+    """Make the client's session look idle for longer than the idle limit."""
+    client.get(URL)
+    session = client.session
     session["_last_seen"] = int(time.time()) - settings.SESSION_IDLE_TIMEOUT - 60
     session.save()
+
+
+def test_htmx_check_after_the_idle_timeout_sends_the_window_to_sign_in(alice_client):
+    leave_idle_too_long(alice_client)
     assert_sent_to_sign_in(htmx_check(alice_client, CNPJ), URL)
     assert not EligibilityCheck.objects.exists()
 
 
 def test_client_redirect_keeps_the_cookies_of_the_redirect(alice_client):
-    alice_client.get(URL)
-    session = alice_client.session
-    session["_last_seen"] = int(time.time()) - settings.SESSION_IDLE_TIMEOUT - 60
-    session.save()
+    leave_idle_too_long(alice_client)
     response = htmx_check(alice_client, CNPJ)
     assert response["HX-Redirect"].startswith(LOGIN_PATH)
     assert response.cookies[settings.SESSION_COOKIE_NAME].value == ""
