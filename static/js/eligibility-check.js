@@ -83,11 +83,17 @@
       focusAnswer();
     }
   });
-  // The server could not be reached: say so beside the button.
-  document.body.addEventListener("htmx:sendError", function () {
+  // The server could not be reached: say so beside the button, until the next try.
+  function showOffline(shown) {
     var message = document.getElementById("check-offline");
     if (message) {
-      message.hidden = false;
+      message.hidden = !shown;
     }
+  }
+  document.body.addEventListener("htmx:beforeRequest", function () {
+    showOffline(false);
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    showOffline(true);
   });
 })();

@@ -143,3 +143,25 @@ def test_check_after_the_partner_was_paused_shows_the_refusal_as_the_page(page, 
     expect(page.locator("#check-panel")).to_have_count(0)
     assert not EligibilityCheck.objects.exists()
     assert csp_errors == []
+
+
+def test_a_check_that_cannot_reach_the_server_says_so_and_the_next_one_works(page, alice):
+    csp_errors = watch_csp(page)
+    sign_in(page, alice)
+    open_check_page(page)
+    offline = page.locator("#check-offline")
+    expect(offline).to_be_hidden()
+
+    page.route("**/eligibility/check/", lambda route: route.abort("internetdisconnected"))
+    check(page, CNPJ)
+    expect(offline).to_be_visible()
+    expect(page.locator("#check-result")).to_have_count(0)
+    expect(page.get_by_role("button", name="Check eligibility")).to_be_enabled()
+
+    page.unroute("**/eligibility/check/")
+    check(page, CNPJ)
+    expect(page.locator("#check-result")).to_have_attribute("data-eligibility", "available")
+    expect(offline).to_be_hidden()
+    assert still_same_document(page)
+    assert EligibilityCheck.objects.count() == 1
+    assert csp_errors == []
