@@ -192,7 +192,8 @@ def _sql_one_of(column: str, values: list, vendor: str) -> tuple[str, list]:
     return f"{column} IN ({', '.join(['%s'] * len(values))})", values
 
 
-def _names(model, *fields: str, using: str) -> tuple[str, list[str]]:
+def _names(model, *fields: str, using: str = "default") -> tuple[str, list[str]]:
+    """The model's table and these fields' columns, quoted for SQL written by hand."""
     quote = connections[using].ops.quote_name
     meta = model._meta
     return quote(meta.db_table), [quote(meta.get_field(name).column) for name in fields]
@@ -203,7 +204,7 @@ def _registry_lines(db: str, roots_by_country: dict[str, set[str]]) -> list[tupl
     order."""
     connection = connections[db]
     table, columns = _names(Company, *_COMPANY_FIELDS, using=db)
-    _pk, country, tax_id, root, _name, _status = columns
+    _id, country, tax_id, root, _name, _status = columns
     where, params = [], []
     for code, roots in roots_by_country.items():
         roots_sql, roots_params = _sql_one_of(root, sorted(roots), connection.vendor)
@@ -222,8 +223,9 @@ def _subscriptions(company_ids: set[int]) -> list[tuple[int, int, int | None]]:
     """(company, product, paying partner) of these companies' subscriptions, oldest first."""
     db = router.db_for_read(Subscription)
     connection = connections[db]
-    table, columns = _names(Subscription, "id", "company", "product", "paid_by_partner", using=db)
-    pk, company, product, paid_by = columns
+    table, (pk, company, product, paid_by) = _names(
+        Subscription, "id", "company", "product", "paid_by_partner", using=db
+    )
     companies_sql, params = _sql_one_of(company, sorted(company_ids), connection.vendor)
     sql = (
         f"SELECT {company}, {product}, {paid_by} FROM {table} "  # noqa: S608 - model names
@@ -244,18 +246,19 @@ def _open_launches(keys: set[str]) -> dict[str, object]:
 
     db = router.db_for_read(PartnerRequest)
     connection = connections[db]
-    table, columns = _names(PartnerRequest, *_LAUNCH_FIELDS, "kind", using=db)
-    *selected, kind = columns
-    _pk, _reference, status, _partner, key = selected
-    keys_sql, params = _sql_one_of(key, sorted(keys), connection.vendor)
-    statuses = [s.value for s in OPEN_LAUNCH_STATUSES]
+    table, selected = _names(PartnerRequest, *_LAUNCH_FIELDS, using=db)
+    _id, _reference, status, _partner, key = selected
+    _table, (kind,) = _names(PartnerRequest, "kind", using=db)
+    statuses_sql, statuses = _sql_one_of(
+        status, [s.value for s in OPEN_LAUNCH_STATUSES], connection.vendor
+    )
+    keys_sql, keys_params = _sql_one_of(key, sorted(keys), connection.vendor)
     sql = (
         f"SELECT {', '.join(selected)} FROM {table} "  # noqa: S608 - names from the model
-        f"WHERE {kind} = %s AND {status} IN ({', '.join(['%s'] * len(statuses))}) "
-        f"AND {keys_sql}"
+        f"WHERE {kind} = %s AND {statuses_sql} AND {keys_sql}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [RequestKind.LAUNCH.value, *statuses, *params])
+        cursor.execute(sql, [RequestKind.LAUNCH.value, *statuses, *keys_params])
         rows = cursor.fetchall()
     attnames = [PartnerRequest._meta.get_field(name).attname for name in _LAUNCH_FIELDS]
     launches = (PartnerRequest.from_db(db, attnames, row) for row in rows)
@@ -514,9 +517,8 @@ COPY_MIN_ROWS = 100
 def _log_columns() -> tuple[str, str, list]:
     """The check log's table, its column list and fields, for the hand-written writes below."""
     fields = [f for f in EligibilityCheck._meta.concrete_fields if not f.primary_key]
-    table = connection.ops.quote_name(EligibilityCheck._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    return table, columns, fields
+    table, columns = _names(EligibilityCheck, *(f.name for f in fields))
+    return table, ", ".join(columns), fields
 
 
 def _insert_log_line(line: EligibilityCheck) -> None:

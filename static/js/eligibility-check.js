@@ -2,22 +2,6 @@
 (function () {
   "use strict";
 
-  // The fields an answer can be about, and how each is described when it is, or is not.
-  var FIELDS = {
-    country: {
-      input: "id_country",
-      feedback: "country-answer",
-      invalidDescribedBy: "country-answer check-result-message",
-      describedBy: "",
-    },
-    tax_id: {
-      input: "id_tax_id",
-      feedback: "tax_id-answer",
-      invalidDescribedBy: "tax_id-answer check-result-message tax_id-help",
-      describedBy: "tax_id-help",
-    },
-  };
-
   // Move focus to the answer so keyboard and screen-reader users land on it.
   function focusAnswer() {
     var target =
@@ -29,19 +13,17 @@
   }
 
   // Mark the field the new answer is about (the server names it), and clear the others.
+  // Each such field carries its feedback element and both descriptions in data-answer-*.
   function markFields() {
     var result = document.getElementById("check-result");
     var message = document.getElementById("check-result-message");
     var errorField = result ? result.getAttribute("data-error-field") : "";
-    Object.keys(FIELDS).forEach(function (name) {
-      var field = FIELDS[name];
-      var input = document.getElementById(field.input);
-      var feedback = document.getElementById(field.feedback);
-      if (!input || !feedback) {
-        return;
-      }
-      var invalid = name === errorField;
-      var describedBy = invalid ? field.invalidDescribedBy : field.describedBy;
+    document.querySelectorAll("#check-panel [data-answer-field]").forEach(function (input) {
+      var invalid = input.getAttribute("data-answer-field") === errorField;
+      var describedBy = input.getAttribute(
+        invalid ? "data-describedby-invalid" : "data-describedby"
+      );
+      var feedback = document.getElementById(input.getAttribute("data-answer-feedback"));
       input.classList.toggle("is-invalid", invalid);
       if (invalid) {
         input.setAttribute("aria-invalid", "true");
@@ -53,7 +35,9 @@
       } else {
         input.removeAttribute("aria-describedby");
       }
-      feedback.textContent = invalid && message ? message.textContent : "";
+      if (feedback) {
+        feedback.textContent = invalid && message ? message.textContent : "";
+      }
     });
   }
 
