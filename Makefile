@@ -26,9 +26,12 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Lint, formatting, import layers and types (as CI runs them).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(DEV_ENV) $(BIN)/mypy .
 
 format: install
 	$(BIN)/ruff format .
@@ -36,10 +39,10 @@ format: install
 
 ## A Celery worker and beat against REDIS_URL / DATABASE_URL from the environment.
 worker: install
-	$(BIN)/celery -A hub worker --loglevel=INFO --queues=hub
+	$(BIN)/celery -A config worker --loglevel=INFO --queues=hub
 
 beat: install
-	$(BIN)/celery -A hub beat --loglevel=INFO
+	$(BIN)/celery -A config beat --loglevel=INFO
 
 bench: install
 	$(BIN)/python bench/bulk.py

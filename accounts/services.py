@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Partner, User
-from hub.emails import queue_email
+from core.emails import queue_email
 
 
 def _absolute(path: str) -> str:

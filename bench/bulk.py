@@ -43,7 +43,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # A benchmark is not a web server: give the settings what they demand when DEBUG is off.
 os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost")
@@ -61,8 +61,8 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Partner, User  # noqa: E402
-from eligibility.bulk_csv import TEMPLATE_COLUMNS  # noqa: E402
-from eligibility.bulk_models import BulkCheckJob  # noqa: E402
+from bulk.csv import TEMPLATE_COLUMNS  # noqa: E402
+from bulk.models import BulkCheckJob  # noqa: E402
 from eligibility.models import Company, EligibilityCheck, Product  # noqa: E402
 
 ROOT_OFFSET = 40_000_000  # registry CNPJ roots: 40000000, 40000001, …
@@ -206,7 +206,7 @@ def bulk_file(rows: int, companies: int, seed: int = 7) -> bytes:
 
 
 def new_job(user: User, data: bytes, name: str) -> int:
-    from eligibility.bulk_csv import inspect_upload
+    from bulk.csv import inspect_upload
 
     layout = inspect_upload(data, max_rows=10**7)
     job = BulkCheckJob.objects.create(
@@ -234,10 +234,10 @@ def measure(job_id: int, trace: bool) -> dict:
     """Run one job in this (fresh) process: seconds and memory."""
     import tracemalloc
 
+    from hub.tasks import send_email_task
     from kombu.utils.json import dumps
 
-    from eligibility import bulk_services
-    from hub.tasks import send_email_task
+    from bulk import services as bulk_services
 
     # The report e-mail is handed to the broker as a worker would (serialised), not sent:
     # delivering it is the e-mail task's own run.

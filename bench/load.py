@@ -73,7 +73,7 @@ SERVER_ENV = {
     "SESSION_COOKIE_SECURE": "0",
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "LOG_LEVEL": "WARNING",
-    "DJANGO_SETTINGS_MODULE": "hub.settings",
+    "DJANGO_SETTINGS_MODULE": "config.settings",
 }
 
 
@@ -86,14 +86,14 @@ def bare(request: HttpRequest) -> HttpResponse:
 
 def wsgi_application():
     """gunicorn `load:wsgi_application()` — the product's WSGI app with this module's URLs."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
 
     if os.environ.get("BENCH_PLAIN_STATIC") == "1":
         settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": PLAIN_STATIC}}
     application = get_wsgi_application()
-    globals()["urlpatterns"] = [path("bench/bare/", bare), path("", include("hub.urls"))]
+    globals()["urlpatterns"] = [path("bench/bare/", bare), path("", include("config.urls"))]
     settings.ROOT_URLCONF = __name__
     return application
 

@@ -152,6 +152,3 @@ class EligibilityCheckAdmin(ExportMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-from eligibility import bulk_admin  # noqa: E402, F401

@@ -130,7 +130,7 @@ class EligibilityCheck(models.Model):
     result = models.CharField(_("result"), max_length=16, choices=EligibilityResult)
     reason = models.CharField(_("reason"), max_length=64, blank=True)
     bulk_job = models.ForeignKey(
-        "eligibility.BulkCheckJob",
+        "bulk.BulkCheckJob",
         verbose_name=_("bulk job"),
         on_delete=models.CASCADE,
         null=True,
@@ -151,6 +151,3 @@ class EligibilityCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country} {self.tax_id or self.raw_input}: {self.result}"
-
-
-from eligibility.bulk_models import BulkCheckJob  # noqa: E402, F401

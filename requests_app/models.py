@@ -182,7 +182,7 @@ class PartnerRequest(models.Model):
     protected_until = models.DateTimeField(_("protected until"), null=True, blank=True)
     expiry_warning_sent_at = models.DateTimeField(_("expiry warning sent"), null=True, blank=True)
     bulk_job = models.ForeignKey(
-        "eligibility.BulkCheckJob",
+        "bulk.BulkCheckJob",
         verbose_name=_("bulk job"),
         on_delete=models.SET_NULL,
         null=True,

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import User
-from hub.emails import queue_email
+from core.emails import queue_email
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
 
 

@@ -43,7 +43,7 @@ def _eager_celery_and_clean_cache():
     """Tests run tasks in-process unless they start a real worker (see tests/integration)."""
     from django.core.cache import cache
 
-    from hub.celery import app
+    from config.celery import app
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True

@@ -172,28 +172,28 @@ def test_deactivated_users_open_session_ends(alice_client, alice):
 
 
 def test_idle_session_ends_after_the_idle_timeout(alice_client, settings, monkeypatch):
-    import hub.middleware
+    import core.middleware
 
     assert alice_client.get("/").status_code == 200
     real_time = time.time
     monkeypatch.setattr(
-        hub.middleware.time, "time", lambda: real_time() + settings.SESSION_IDLE_TIMEOUT + 5
+        core.middleware.time, "time", lambda: real_time() + settings.SESSION_IDLE_TIMEOUT + 5
     )
     response = alice_client.get("/")
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
 
 
 def test_active_session_still_ends_twelve_hours_after_sign_in(alice_client, settings, monkeypatch):
-    import hub.middleware
+    import core.middleware
 
     real_time = time.time
     assert alice_client.get("/").status_code == 200
     # Active every hour: never idle, but past the absolute limit in the end.
     for hour in range(1, 12):
-        monkeypatch.setattr(hub.middleware.time, "time", lambda h=hour: real_time() + h * 3600)
+        monkeypatch.setattr(core.middleware.time, "time", lambda h=hour: real_time() + h * 3600)
         assert alice_client.get("/").status_code == 200
     monkeypatch.setattr(
-        hub.middleware.time, "time", lambda: real_time() + settings.SESSION_COOKIE_AGE + 60
+        core.middleware.time, "time", lambda: real_time() + settings.SESSION_COOKIE_AGE + 60
     )
     response = alice_client.get("/")
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)

@@ -7,7 +7,7 @@ import io
 
 from stdnum.br import cnpj as br_cnpj
 
-from eligibility.bulk_csv import TEMPLATE_COLUMNS
+from bulk.csv import TEMPLATE_COLUMNS
 
 
 def cnpj(root: int, branch: str = "0001") -> str:

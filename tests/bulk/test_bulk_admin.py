@@ -2,10 +2,10 @@
 
 from unittest import mock
 
-from eligibility.bulk_models import BulkCheckJob
+from bulk.models import BulkCheckJob
 
 Status = BulkCheckJob.Status
-CHANGELIST = "/admin/eligibility/bulkcheckjob/"
+CHANGELIST = "/admin/bulk/bulkcheckjob/"
 
 
 def make_job(user, **fields) -> BulkCheckJob:
@@ -32,7 +32,7 @@ def test_staff_list_jobs_without_loading_the_files(staff_client, alice):
         response = staff_client.get(CHANGELIST)
     assert response.status_code == 200
     assert "staff.csv" in response.content.decode()
-    job_selects = [q["sql"] for q in queries if 'FROM "eligibility_bulkcheckjob"' in q["sql"]]
+    job_selects = [q["sql"] for q in queries if 'FROM "bulk_bulkcheckjob"' in q["sql"]]
     assert not any('"input_data"' in sql or '"report_data"' in sql for sql in job_selects)
 
 
@@ -51,7 +51,7 @@ def test_staff_see_a_job_read_only_and_download_its_report(staff_client, alice):
 def test_staff_retry_failed_jobs_only(staff_client, alice):
     failed = make_job(alice, status=Status.FAILED, report_data=None, error_message="x", attempts=5)
     done = make_job(alice)
-    with mock.patch("eligibility.tasks.process_bulk_job_task.delay_on_commit") as send:
+    with mock.patch("bulk.tasks.process_bulk_job_task.delay_on_commit") as send:
         response = staff_client.post(
             CHANGELIST,
             {"action": "retry", "_selected_action": [failed.pk, done.pk]},

@@ -6,7 +6,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from eligibility.bulk_models import BulkCheckJob
+from bulk.models import BulkCheckJob
 from tests.browser_helpers import sign_in, watch_csp
 from tests.bulk.bulk_helpers import csv_bytes
 from tests.bulk.conftest import BLOCKED, CLIENT, PROSPECT

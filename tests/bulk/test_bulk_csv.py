@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eligibility.bulk_csv import (
+from bulk.csv import (
     TEMPLATE_COLUMNS,
     Columns,
     ReportWriter,

@@ -5,9 +5,9 @@ from unittest import mock
 import pytest
 from django.db import OperationalError
 
-from eligibility import bulk_services
-from eligibility.bulk_models import BulkCheckJob
-from eligibility.bulk_services import process_bulk_job, start_bulk_check
+from bulk import services as bulk_services
+from bulk.models import BulkCheckJob
+from bulk.services import process_bulk_job, start_bulk_check
 from eligibility.models import EligibilityCheck
 from requests_app.models import PartnerRequest, RequestStatus
 from tests.bulk.bulk_helpers import cnpj, csv_bytes, launch_row, parse_report
@@ -171,7 +171,7 @@ def test_a_resumed_launch_job_launches_no_row_twice(alice, registry, settings):
             raise OperationalError("worker lost")
         return real_log(**kwargs)
 
-    with mock.patch("eligibility.bulk_services.log_checks", side_effect=dies_in_second_chunk):
+    with mock.patch("bulk.services.log_checks", side_effect=dies_in_second_chunk):
         with pytest.raises(OperationalError):
             process_bulk_job(job_id=job.pk)
     assert PartnerRequest.objects.filter(bulk_job=job).count() == 2  # chunk 2 rolled back

@@ -7,10 +7,10 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from eligibility import bulk_services
-from eligibility.bulk_csv import UploadRejected
-from eligibility.bulk_models import BulkCheckJob, BulkReportChunk
-from eligibility.bulk_services import (
+from bulk import services as bulk_services
+from bulk.csv import UploadRejected
+from bulk.models import BulkCheckJob, BulkReportChunk
+from bulk.services import (
     MAX_ATTEMPTS,
     process_bulk_job,
     requeue_stuck_jobs,
@@ -47,7 +47,7 @@ def stale(job: BulkCheckJob) -> None:
 
 def test_upload_is_stored_and_queued_after_commit(alice, registry, on_commit):
     data = csv_bytes([{"tax_id": CLIENT}])
-    with mock.patch("eligibility.tasks.process_bulk_job_task.delay") as delay:
+    with mock.patch("bulk.tasks.process_bulk_job_task.delay") as delay:
         with on_commit():
             job = start_bulk_check(user=alice, filename="a.csv", data=data, mode="check")
             delay.assert_not_called()  # not before the job row is committed
@@ -305,9 +305,7 @@ def test_a_report_too_large_to_attach_is_linked_instead(
 def test_a_chunk_makes_one_decision_call_and_the_report_follows_the_file(alice, registry, settings):
     settings.BULK_CHUNK_SIZE = 3
     rows = [{"tax_id": cnpj(n)} for n in range(1, 11)]
-    with mock.patch(
-        "eligibility.bulk_services.decide_many", wraps=bulk_services.decide_many
-    ) as decide:
+    with mock.patch("bulk.services.decide_many", wraps=bulk_services.decide_many) as decide:
         job = run(start(alice, rows))
     assert decide.call_count == 4  # 3 + 3 + 3 + 1
     assert [r["tax_id"] for r in report_rows(job)] == [cnpj(n) for n in range(1, 11)]
@@ -367,7 +365,7 @@ def test_a_worker_that_dies_mid_job_loses_nothing_and_repeats_nothing(alice, reg
             raise OperationalError("server closed the connection unexpectedly")
         return real_log(**kwargs)
 
-    with mock.patch("eligibility.bulk_services.log_checks", side_effect=dies_in_second_chunk):
+    with mock.patch("bulk.services.log_checks", side_effect=dies_in_second_chunk):
         with pytest.raises(OperationalError):
             process_bulk_job(job_id=job.pk)
     job.refresh_from_db()
@@ -395,7 +393,7 @@ def test_a_run_that_lost_its_claim_stops_without_writing(alice, registry, settin
             BulkCheckJob.objects.filter(pk=job.pk).update(attempts=5)
         return real_decide(**kwargs)
 
-    with mock.patch("eligibility.bulk_services.decide_many", side_effect=another_worker_claims):
+    with mock.patch("bulk.services.decide_many", side_effect=another_worker_claims):
         assert process_bulk_job(job_id=job.pk) == "superseded"
     job.refresh_from_db()
     assert job.processed_rows == 2
@@ -406,9 +404,7 @@ def test_an_unexpected_error_fails_the_job_with_a_sentence_for_the_user(
     alice, registry, on_commit, mailoutbox, caplog
 ):
     job = start(alice, [{"tax_id": CLIENT}])
-    with mock.patch(
-        "eligibility.bulk_services.decide_many", side_effect=ValueError("boom: internal detail")
-    ):
+    with mock.patch("bulk.services.decide_many", side_effect=ValueError("boom: internal detail")):
         with on_commit():
             job = run(job)
     assert job.status == Status.FAILED
@@ -464,14 +460,14 @@ def test_stuck_jobs_are_sent_again_and_finish(alice, registry, on_commit):
 def test_a_requeued_job_is_not_sent_again_within_the_period(alice, registry):
     job = start(alice, [{"tax_id": CLIENT}])
     BulkCheckJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(hours=1))
-    with mock.patch("eligibility.tasks.process_bulk_job_task.delay_on_commit") as send:
+    with mock.patch("bulk.tasks.process_bulk_job_task.delay_on_commit") as send:
         assert requeue_stuck_jobs() == 1
         assert requeue_stuck_jobs() == 0
     send.assert_called_once_with(job.pk)
 
 
 def test_the_beat_task_name_is_the_one_scheduled(settings):
-    from eligibility.tasks import requeue_stuck_bulk_jobs_task
+    from bulk.tasks import requeue_stuck_bulk_jobs_task
 
     scheduled = settings.CELERY_BEAT_SCHEDULE["requeue-stuck-bulk-jobs"]["task"]
     assert requeue_stuck_bulk_jobs_task.name == scheduled
@@ -479,10 +475,10 @@ def test_the_beat_task_name_is_the_one_scheduled(settings):
 
 def test_failed_jobs_can_be_retried_by_staff(alice, registry):
     job = start(alice, [{"tax_id": CLIENT}])
-    with mock.patch("eligibility.bulk_services.decide_many", side_effect=ValueError):
+    with mock.patch("bulk.services.decide_many", side_effect=ValueError):
         job = run(job)
     assert job.status == Status.FAILED
-    with mock.patch("eligibility.tasks.process_bulk_job_task.delay_on_commit"):
+    with mock.patch("bulk.tasks.process_bulk_job_task.delay_on_commit"):
         assert bulk_services.retry_failed_jobs(BulkCheckJob.objects.all()) == 1
     job = run(job)
     assert job.status == Status.DONE

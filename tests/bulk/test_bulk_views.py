@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import SkipFile
 from django.test import Client
 
-from eligibility.bulk_forms import BulkUploadHandler
-from eligibility.bulk_models import BulkCheckJob
-from eligibility.bulk_services import process_bulk_job
+from bulk.forms import BulkUploadHandler
+from bulk.models import BulkCheckJob
+from bulk.services import process_bulk_job
 from tests.bulk.bulk_helpers import cnpj, csv_bytes, launch_row
 from tests.bulk.conftest import CLIENT, PROSPECT
 from tests.factories import UserFactory
@@ -153,7 +153,7 @@ def test_jobs_list_never_loads_the_stored_files(alice, client):
     client.force_login(alice)
     with CaptureQueriesContext(connection) as queries:
         client.get(URL)
-    job_queries = [q["sql"] for q in queries if "eligibility_bulkcheckjob" in q["sql"]]
+    job_queries = [q["sql"] for q in queries if "bulk_bulkcheckjob" in q["sql"]]
     assert job_queries
     assert not any("input_data" in sql or "report_data" in sql for sql in job_queries)
 

@@ -18,8 +18,8 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 
-from eligibility.bulk_models import BulkCheckJob
-from eligibility.bulk_services import requeue_stuck_jobs, start_bulk_check
+from bulk.models import BulkCheckJob
+from bulk.services import requeue_stuck_jobs, start_bulk_check
 from eligibility.models import EligibilityCheck
 from requests_app.models import PartnerRequest
 from tests.bulk.bulk_helpers import bad_checksum, cnpj, csv_bytes, formatted, launch_row
@@ -48,7 +48,7 @@ class Worker:
     def __init__(self, queue: str, mail_dir: Path, log_path: Path, **env: str):
         environment = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "hub.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "HUB_TESTING": "1",
             "DATABASE_URL": _database_url(),
             "DB_CONN_MAX_AGE": "0",
@@ -66,7 +66,7 @@ class Worker:
                 "-m",
                 "celery",
                 "-A",
-                "hub",
+                "config",
                 "worker",
                 "--pool=solo",
                 "-Q",
@@ -103,12 +103,12 @@ class Worker:
 @pytest.fixture
 def worker_queue(uses_real_services):
     """Send this test's tasks to a queue of its own, for real (not eagerly)."""
-    from hub.celery import app
+    from config.celery import app
 
     queue = f"bulk-test-{uuid.uuid4().hex[:10]}"
     routes = app.conf.task_routes
     app.conf.task_always_eager = False
-    app.conf.update(task_routes={"eligibility.*": {"queue": queue}, "hub.*": {"queue": queue}})
+    app.conf.update(task_routes={"bulk.*": {"queue": queue}, "core.*": {"queue": queue}})
     try:
         yield queue
     finally:

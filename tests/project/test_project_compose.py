@@ -14,7 +14,7 @@ def _compose():
 
 
 def _settings_env_names() -> set[str]:
-    source = (ROOT / "hub" / "settings.py").read_text()
+    source = (ROOT / "config" / "settings.py").read_text()
     return set(re.findall(r'env(?:_bool|_int|_list)?\("([A-Z_]+)"', source))
 
 
@@ -35,12 +35,12 @@ def test_worker_listens_on_the_queue_tasks_are_sent_to():
     makefile = (ROOT / "Makefile").read_text()
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     assert f"--queues={queue}" in command
-    assert f"celery -A hub worker --loglevel=INFO --queues={queue}" in makefile
+    assert f"celery -A config worker --loglevel=INFO --queues={queue}" in makefile
 
 
 def test_web_runs_gunicorn_on_the_wsgi_app_and_checks_health():
     web = _compose()["services"]["web"]
-    assert "gunicorn hub.wsgi" in web["command"]
+    assert "gunicorn config.wsgi" in web["command"]
     assert "/healthz" in " ".join(web["healthcheck"]["test"])
 
 
@@ -57,7 +57,7 @@ def test_app_points_at_the_compose_database_and_redis():
 
 
 def test_beat_runs_the_schedule():
-    assert _compose()["services"]["beat"]["command"][:4] == ["celery", "-A", "hub", "beat"]
+    assert _compose()["services"]["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
 
 
 def test_web_worker_and_beat_have_health_checks():

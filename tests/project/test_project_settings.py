@@ -10,7 +10,7 @@ from django.conf import settings
 BASE_ENV = {
     "PATH": os.environ.get("PATH", ""),
     "HUB_TESTING": "0",
-    "DJANGO_SETTINGS_MODULE": "hub.settings",
+    "DJANGO_SETTINGS_MODULE": "config.settings",
 }
 PRODUCTION = {
     **BASE_ENV,

@@ -7,7 +7,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from eligibility.models import BulkCheckJob, Company
+from bulk.models import BulkCheckJob
+from eligibility.models import Company
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
 from tests.requests_app.requests_helpers import make_request
 

@@ -307,7 +307,7 @@ def test_pending_approval_launch_waits_without_ae_or_email(alice, ae, on_commit,
 
 
 def test_bulk_row_launch_is_idempotent(alice):
-    from eligibility.models import BulkCheckJob
+    from bulk.models import BulkCheckJob
 
     job = BulkCheckJob.objects.create(partner=alice.partner, created_by=alice, input_data=b"")
     first = create_launch(**launch_kwargs(alice), bulk_job=job, bulk_row=2, pending_approval=True)
@@ -316,7 +316,7 @@ def test_bulk_row_launch_is_idempotent(alice):
 
 
 def test_dealdesk_gets_one_email_per_bulk_job(alice, on_commit, mailoutbox):
-    from eligibility.models import BulkCheckJob
+    from bulk.models import BulkCheckJob
     from requests_app.services import notify_dealdesk_of_bulk_launches
 
     job = BulkCheckJob.objects.create(

@@ -1,0 +1,126 @@
+"""Partner pages of the bulk check: upload, the jobs list with live progress, the report."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import Partner
+from accounts.selectors import partner_or_403
+from bulk.csv import TEMPLATE_COLUMNS, UploadRejected, template_csv
+from bulk.forms import BulkUploadForm, BulkUploadHandler
+from bulk.models import BulkCheckJob
+from bulk.services import (
+    get_partner_job,
+    get_partner_report,
+    partner_jobs,
+    report_filename,
+    start_bulk_check,
+)
+from core.uploads import declared_too_large
+
+
+def _csv_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def bulk_template(request: HttpRequest) -> HttpResponse:
+    return _csv_response(template_csv(), "bulk-check-template.csv")
+
+
+@csrf_exempt  # the upload handler must be set before the body is read; CSRF is checked below
+@login_required
+@require_http_methods(["GET", "POST"])
+def bulk_jobs(request: HttpRequest) -> HttpResponse:
+    partner = partner_or_403(request.user)
+    if request.method == "POST" and declared_too_large(
+        request, max_file_bytes=settings.BULK_MAX_BYTES
+    ):
+        # Answer before reading a byte of the body: nothing of it is stored or parsed.
+        form = BulkUploadForm(
+            data={"mode": BulkCheckJob.Mode.CHECK}, partner=partner, upload_too_large=True
+        )
+        form.is_valid()
+        return _render_jobs(request, partner, form, status=413)
+    handler = BulkUploadHandler(request, max_bytes=settings.BULK_MAX_BYTES)
+    request.upload_handlers = [handler]
+    return _bulk_jobs(request, partner, handler)
+
+
+@csrf_protect
+def _bulk_jobs(request: HttpRequest, partner: Partner, handler: BulkUploadHandler) -> HttpResponse:
+    if request.method != "POST":
+        return _render_jobs(request, partner, BulkUploadForm(partner=partner))
+    form = BulkUploadForm(
+        request.POST, request.FILES, partner=partner, upload_too_large=handler.too_large
+    )
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = start_bulk_check(
+                user=request.user,
+                filename=upload.name,
+                data=upload.read(),
+                mode=form.cleaned_data["mode"],
+            )
+        except UploadRejected as rejected:
+            form.add_error("file", rejected.message)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "“%(name)s” is queued: %(rows)s row. We will e-mail you the report.",
+                    "“%(name)s” is queued: %(rows)s rows. We will e-mail you the report.",
+                    job.total_rows,
+                )
+                % {"name": job.filename, "rows": job.total_rows},
+            )
+            return redirect("bulk:jobs")
+    return _render_jobs(request, partner, form)
+
+
+def _render_jobs(
+    request: HttpRequest, partner: Partner, form: BulkUploadForm, status: int = 200
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "partner": partner,
+        "jobs": partner_jobs(partner),
+        "template_columns": TEMPLATE_COLUMNS,
+        "max_rows": settings.BULK_MAX_ROWS,
+        "max_bytes": settings.BULK_MAX_BYTES,
+    }
+    return render(request, "bulk/list.html", context, status=status)
+
+
+@login_required
+@require_GET
+def bulk_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_partner_job(partner=partner_or_403(request.user), pk=pk)
+    return render(request, "bulk/detail.html", {"job": job})
+
+
+@login_required
+@require_GET
+def bulk_job_fragment(request: HttpRequest, pk: int) -> HttpResponse:
+    """One job's card, polled by the jobs page while the job is queued or running."""
+    job = get_partner_job(partner=partner_or_403(request.user), pk=pk)
+    return render(request, "bulk/_job.html", {"job": job})
+
+
+@login_required
+@require_GET
+def bulk_report(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_partner_report(partner=partner_or_403(request.user), pk=pk)
+    return _csv_response(bytes(job.report_data), report_filename(job))

@@ -1,0 +1,107 @@
+"""E-mails as a template triple (subject, text body, HTML body), sent by a Celery task.
+
+Messages are rendered when the use case runs (so links and dates are those of that moment) and
+handed to the task as plain strings once the surrounding transaction commits.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str = "text/csv"
+
+
+@dataclass
+class RenderedEmail:
+    to: list[str]
+    subject: str
+    text: str
+    html: str
+    attachments: list[Attachment] = field(default_factory=list)
+
+    def as_task_payload(self) -> dict:
+        return {
+            "to": self.to,
+            "subject": self.subject,
+            "text": self.text,
+            "html": self.html,
+            "attachments": [
+                {
+                    "filename": a.filename,
+                    "content_b64": base64.b64encode(a.content).decode("ascii"),
+                    "mimetype": a.mimetype,
+                }
+                for a in self.attachments
+            ],
+        }
+
+
+def render_email(name: str, to: list[str] | str, context: dict) -> RenderedEmail:
+    context = {
+        "site_url": settings.SITE_URL,
+        "support_email": settings.SUPPORT_EMAIL,
+        **context,
+    }
+    subject = render_to_string(f"emails/{name}_subject.txt", context)
+    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
+    return RenderedEmail(
+        to=[to] if isinstance(to, str) else list(to),
+        subject=subject,
+        text=render_to_string(f"emails/{name}_body.txt", context),
+        html=render_to_string(f"emails/{name}_body.html", context),
+    )
+
+
+def deliver(payload: dict) -> None:
+    """Send one rendered message now (the task calls this)."""
+    message = EmailMultiAlternatives(
+        subject=payload["subject"],
+        body=payload["text"],
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=payload["to"],
+    )
+    message.attach_alternative(payload["html"], "text/html")
+    for attachment in payload.get("attachments", []):
+        message.attach(
+            attachment["filename"],
+            base64.b64decode(attachment["content_b64"]),
+            attachment["mimetype"],
+        )
+    message.send()
+
+
+@shared_task(
+    name="core.send_email",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def send_email_task(payload: dict) -> None:
+    """Send one rendered message; retried with backoff while the mail server is unreachable."""
+    deliver(payload)
+
+
+def queue_email(
+    name: str,
+    to: list[str] | str,
+    context: dict,
+    attachments: list[Attachment] | None = None,
+) -> RenderedEmail:
+    """Render now, send after the current transaction commits (immediately outside one)."""
+    email = render_email(name, to, context)
+    email.attachments = attachments or []
+    send_email_task.delay_on_commit(email.as_task_payload())
+    return email
