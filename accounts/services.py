@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Partner, User
+from core.countries import SUPPORTED_COUNTRIES
 from core.emails import queue_email
 
 
@@ -58,8 +59,6 @@ def create_partner(
     models = {m.strip().lower() for m in business_models if m.strip()}
     if not models or not models <= {"reseller", "referral"}:
         errors.append(_("Business models must be reseller, referral or both."))
-    from eligibility.taxid import SUPPORTED_COUNTRIES
-
     country = home_country.strip().upper()
     if country not in SUPPORTED_COUNTRIES:
         errors.append(_("“%(country)s” is not a supported country.") % {"country": home_country})

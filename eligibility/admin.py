@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
+from core.countries import SUPPORTED_COUNTRIES
 from eligibility.models import Company, EligibilityCheck, Product, Subscription
 from eligibility.resources import CompanyResource, EligibilityCheckResource, ProductResource
-from eligibility.taxid import SUPPORTED_COUNTRIES, validate_tax_id
+from eligibility.taxid import validate_tax_id
 
 _TAX_ID_SEPARATORS = re.compile(r"[\s.,/-]+")
 

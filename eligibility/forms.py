@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from eligibility.taxid import SUPPORTED_COUNTRIES, country_choices
+from core.countries import SUPPORTED_COUNTRIES, country_choices
 
 COMPANY_NAME_MAX_LENGTH = 255
 

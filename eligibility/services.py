@@ -21,7 +21,6 @@ from eligibility.models import Company, EligibilityCheck, EligibilityResult, Pro
 from eligibility.taxid import (
     _VALIDATORS,
     MAX_INPUT_LENGTH,
-    SUPPORTED_COUNTRIES,
     TaxIdResult,
     company_root,
     validate_tax_id,
@@ -589,7 +588,3 @@ def _formatted(country: str, compact: str) -> str:
         return validator_module(country).format(compact)
     except Exception:  # noqa: BLE001 - a display nicety must never break a page
         return compact
-
-
-def country_name(country: str) -> str:
-    return str(SUPPORTED_COUNTRIES.get(country, country))

@@ -14,23 +14,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import InvalidChecksum, InvalidLength
 
-MAX_INPUT_LENGTH = 64
+from core.countries import SUPPORTED_COUNTRIES
 
-SUPPORTED_COUNTRIES: dict[str, str] = {
-    "AR": _("Argentina"),
-    "BR": _("Brazil"),
-    "CL": _("Chile"),
-    "CO": _("Colombia"),
-    "DE": _("Germany"),
-    "ES": _("Spain"),
-    "GB": _("United Kingdom"),
-    "IE": _("Ireland"),
-    "IT": _("Italy"),
-    "MX": _("Mexico"),
-    "PE": _("Peru"),
-    "PT": _("Portugal"),
-    "US": _("United States"),
-}
+MAX_INPUT_LENGTH = 64
 
 _VALIDATORS: dict[str, str] = {
     "AR": "stdnum.ar.cuit",
@@ -85,17 +71,6 @@ class TaxIdResult:
     is_valid: bool
     reason_code: str  # "" when valid, else a key of the messages above
     message: str  # a sentence a partner understands ("" when valid)
-
-
-def country_choices() -> list[tuple[str, str]]:
-    """Return (code, name) pairs sorted by the name in the active language."""
-    return list(_country_choices(get_language()))
-
-
-@lru_cache(maxsize=32)
-def _country_choices(language: str | None) -> tuple[tuple[str, str], ...]:
-    choices = [(code, str(name)) for code, name in SUPPORTED_COUNTRIES.items()]
-    return tuple(sorted(choices, key=lambda choice: choice[1].casefold()))
 
 
 def cnpj_root(compact: str) -> str:

@@ -18,10 +18,11 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
 
 from accounts.models import Partner, User
+from core.countries import SUPPORTED_COUNTRIES, country_name
 from eligibility.forms import COMPANY_NAME_MAX_LENGTH, CheckForm, country_options
 from eligibility.models import EligibilityCheck, EligibilityResult
-from eligibility.services import Decision, check_and_log, country_name, format_tax_id
-from eligibility.taxid import MAX_INPUT_LENGTH, SUPPORTED_COUNTRIES
+from eligibility.services import Decision, check_and_log, format_tax_id
+from eligibility.taxid import MAX_INPUT_LENGTH
 
 RECENT_CHECKS_SHOWN = 10
 

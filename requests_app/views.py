@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.selectors import partner_or_403
+from core.countries import country_name
 from eligibility.services import Decision, format_tax_id
-from eligibility.taxid import SUPPORTED_COUNTRIES, validate_tax_id
+from eligibility.taxid import validate_tax_id
 from requests_app import selectors, services
 from requests_app.forms import COMPANY_NAME_MAX_LENGTH, TAX_ID_MAX_LENGTH, FollowupForm, LaunchForm
 from requests_app.models import RequestKind, RequestStatus
@@ -42,7 +43,7 @@ def _company_card(values: dict[str, str], decision: Decision | None) -> dict[str
     validation = validate_tax_id(values["country"], values["tax_id"])
     return {
         "country": values["country"],
-        "country_name": str(SUPPORTED_COUNTRIES.get(values["country"], values["country"])),
+        "country_name": country_name(values["country"]),
         "tax_id": format_tax_id(validation.country, validation.compact)
         if validation.is_valid
         else values["tax_id"],

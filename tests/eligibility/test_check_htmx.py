@@ -15,9 +15,9 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils.module_loading import import_string
 
+from core.countries import SUPPORTED_COUNTRIES
 from eligibility.forms import country_options
 from eligibility.models import Company, EligibilityCheck
-from eligibility.taxid import SUPPORTED_COUNTRIES
 from tests.factories import PartnerFactory, UserFactory
 
 URL = "/eligibility/check/"

@@ -5,13 +5,12 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from core.countries import SUPPORTED_COUNTRIES, country_choices
 from eligibility.taxid import (
     MAX_INPUT_LENGTH,
-    SUPPORTED_COUNTRIES,
     VAT_PREFIX_COUNTRIES,
     TaxIdResult,
     cnpj_root,
-    country_choices,
     validate_tax_id,
 )
 
