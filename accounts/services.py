@@ -21,10 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Partner, User
 from core.countries import SUPPORTED_COUNTRIES
 from core.emails import queue_email
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
+from core.urls import absolute_url
 
 
 def set_password_url(user: User) -> str:
@@ -36,7 +33,7 @@ def set_password_url(user: User) -> str:
             "key": default_token_generator.make_token(user),
         },
     )
-    return _absolute(path)
+    return absolute_url(path)
 
 
 @transaction.atomic
@@ -126,7 +123,7 @@ def send_welcome(user: User) -> None:
         "user": user,
         "partner_name": user.partner.name if user.partner else "",
         "token_mode": user.login_mode == User.LoginMode.TOKEN,
-        "login_code_url": _absolute(reverse("account_request_login_code")),
+        "login_code_url": absolute_url(reverse("account_request_login_code")),
         "set_password_url": set_password_url(user)
         if user.login_mode == User.LoginMode.PASSWORD
         else "",
@@ -197,7 +194,7 @@ def deactivate_inactive_users(
                     {
                         "user": user,
                         "deadline": deadline,
-                        "login_url": _absolute(reverse("account_login")),
+                        "login_url": absolute_url(reverse("account_login")),
                     },
                 )
     return report
@@ -224,7 +221,7 @@ def reactivate_user(*, user: User) -> User:
         user.email,
         {
             "user": user,
-            "login_url": _absolute(
+            "login_url": absolute_url(
                 reverse(
                     "account_request_login_code"
                     if user.login_mode == User.LoginMode.TOKEN

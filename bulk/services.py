@@ -41,6 +41,7 @@ from bulk.csv import (
 )
 from bulk.models import RESULT_ORDER, BulkCheckJob, BulkReportChunk
 from core.emails import Attachment, queue_email
+from core.urls import absolute_url
 from eligibility.models import EligibilityCheck, EligibilityResult
 from eligibility.services import (
     Decision,
@@ -575,8 +576,8 @@ class _JobRun:
                     "user": self.user,
                     "job": job,
                     "attached": attached,
-                    "jobs_url": settings.SITE_URL + reverse("bulk:jobs"),
-                    "report_url": settings.SITE_URL + reverse("bulk:report", args=[job.pk]),
+                    "jobs_url": absolute_url(reverse("bulk:jobs")),
+                    "report_url": absolute_url(reverse("bulk:report", args=[job.pk])),
                 },
                 attachments=[Attachment(report_filename(job), report, "text/csv")]
                 if attached
@@ -609,7 +610,7 @@ def _email_failure(job_id: int) -> None:
         {
             "user": job.created_by,
             "job": job,
-            "jobs_url": settings.SITE_URL + reverse("bulk:jobs"),
+            "jobs_url": absolute_url(reverse("bulk:jobs")),
         },
     )
 

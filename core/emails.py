@@ -49,7 +49,6 @@ class RenderedEmail:
 
 def render_email(name: str, to: list[str] | str, context: dict) -> RenderedEmail:
     context = {
-        "site_url": settings.SITE_URL,
         "support_email": settings.SUPPORT_EMAIL,
         **context,
     }

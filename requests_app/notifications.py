@@ -10,21 +10,18 @@ from django.urls import reverse
 
 from accounts.models import User
 from core.emails import queue_email
+from core.urls import absolute_url
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
-
-
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def request_url(request: PartnerRequest) -> str:
     """The partner's page of the request."""
-    return absolute(request.get_absolute_url())
+    return absolute_url(request.get_absolute_url())
 
 
 def admin_url(request: PartnerRequest) -> str:
     """The staff page of the request."""
-    return absolute(reverse("admin:requests_app_partnerrequest_change", args=[request.pk]))
+    return absolute_url(reverse("admin:requests_app_partnerrequest_change", args=[request.pk]))
 
 
 def partner_recipients(request: PartnerRequest) -> list[str]:
@@ -119,7 +116,7 @@ def notify_dealdesk(*, job, count: int) -> None:
             "job": job,
             "partner_name": job.partner.name,
             "count": count,
-            "review_url": absolute(
+            "review_url": absolute_url(
                 f"{review}?bulk_job={job.pk}&status__exact={RequestStatus.PENDING_APPROVAL}"
             ),
         },

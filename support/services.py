@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.emails import Attachment, queue_email
+from core.urls import absolute_url
 from support.forms import Screenshot
 from support.models import ProblemReport
 
@@ -80,8 +81,9 @@ def submit_problem_report(
                     "report": report,
                     "signed_in": signed_in,
                     "reporter_name": user.get_full_name() if signed_in else "",
-                    "admin_url": settings.SITE_URL
-                    + reverse("admin:support_problemreport_change", args=[report.pk]),
+                    "admin_url": absolute_url(
+                        reverse("admin:support_problemreport_change", args=[report.pk])
+                    ),
                 },
                 attachments=attachments,
             )

@@ -7,8 +7,3 @@ register = template.Library()
 @register.simple_tag
 def support_email() -> str:
     return settings.SUPPORT_EMAIL
-
-
-@register.simple_tag
-def site_url() -> str:
-    return settings.SITE_URL
