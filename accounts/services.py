@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
@@ -12,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
@@ -132,18 +134,55 @@ def send_welcome(user: User) -> None:
     queue_email("welcome", user.email, context)
 
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _Clock(TypedDict):
+        clock_start: datetime
+
+    UserOnTheClock = WithAnnotations[User, _Clock]
+
+
 @dataclass
 class InactivityReport:
     deactivated: list[str] = field(default_factory=list)
     warned: list[str] = field(default_factory=list)
 
 
-def _partner_users_with_clock():
+def inactivity_clock() -> Greatest:
+    """When a user's inactivity clock started: the latest of last sign-in, reactivation and
+    invitation (the day they joined for whatever never happened). The one definition of it:
+    selection, the guarded UPDATE and the warning's deadline all use it.
+    """
+    return Greatest(
+        Coalesce("last_login", "date_joined"),
+        Coalesce("reactivated_at", "date_joined"),
+        Coalesce("invited_at", "date_joined"),
+    )
+
+
+def _partner_users_on_the_clock() -> QuerySet[UserOnTheClock]:
+    """Active partner users (staff never run out) with their clock start as `clock_start`."""
     return User.objects.filter(is_active=True, is_staff=False, is_superuser=False).annotate(
-        clock_start=Greatest(
-            Coalesce("last_login", "date_joined"),
-            Coalesce("reactivated_at", "date_joined"),
-            Coalesce("invited_at", "date_joined"),
+        clock_start=inactivity_clock()
+    )
+
+
+def idle_partner_users(*, now: datetime, days: int) -> QuerySet[UserOnTheClock]:
+    """Active partner users whose clock started `days` or more before `now`."""
+    return _partner_users_on_the_clock().filter(clock_start__lte=now - timedelta(days=days))
+
+
+def _due_a_warning(*, now: datetime, days: int) -> QuerySet[UserOnTheClock]:
+    """Users in the last week before `days`, not yet warned since their clock started."""
+    warning_days = max(days - settings.INACTIVITY_WARNING_DAYS, 0)
+    return (
+        _partner_users_on_the_clock()
+        .filter(clock_start__lte=now - timedelta(days=warning_days))
+        .filter(clock_start__gt=now - timedelta(days=days))
+        .filter(
+            Q(inactivity_warning_sent_at__isnull=True)
+            | Q(inactivity_warning_sent_at__lt=F("clock_start"))
         )
     )
 
@@ -156,48 +195,63 @@ def deactivate_inactive_users(
     days = settings.INACTIVITY_DAYS if days is None else days
     if days < 1:
         raise ValidationError(_("Days must be a positive whole number."))
-    warning_days = max(days - settings.INACTIVITY_WARNING_DAYS, 0)
-    report = InactivityReport()
-
-    to_deactivate = _partner_users_with_clock().filter(clock_start__lte=now - timedelta(days=days))
-    report.deactivated = list(to_deactivate.values_list("email", flat=True))
-    to_warn = (
-        _partner_users_with_clock()
-        .filter(clock_start__lte=now - timedelta(days=warning_days))
-        .filter(clock_start__gt=now - timedelta(days=days))
-        .filter(
-            Q(inactivity_warning_sent_at__isnull=True)
-            | Q(inactivity_warning_sent_at__lt=F("clock_start"))
-        )
-    )
-    warn_users = list(to_warn.select_related("partner"))
-    report.warned = [u.email for u in warn_users]
+    idle = list(idle_partner_users(now=now, days=days).values_list("email", flat=True))
+    warn_users = list(_due_a_warning(now=now, days=days).select_related("partner"))
     if dry_run:
-        return report
-
+        return InactivityReport(deactivated=idle, warned=[u.email for u in warn_users])
     with transaction.atomic():
-        # Conditional update: a concurrent run or a login in between is respected.
-        User.objects.filter(email__in=report.deactivated, is_active=True).update(
-            is_active=False,
-            deactivation_reason=User.DeactivationReason.INACTIVITY,
-            deactivated_at=now,
-        )
+        report = InactivityReport(deactivated=deactivate_idle_users(idle, now=now, days=days))
         for user in warn_users:
-            deadline = user.clock_start + timedelta(days=days)
-            claimed = User.objects.filter(
-                pk=user.pk, inactivity_warning_sent_at=user.inactivity_warning_sent_at
-            ).update(inactivity_warning_sent_at=now)
-            if claimed:
-                queue_email(
-                    "inactivity_warning",
-                    user.email,
-                    {
-                        "user": user,
-                        "deadline": deadline,
-                        "login_url": absolute_url(reverse("account_login")),
-                    },
-                )
+            if _claim_warning(user, now=now, days=days):
+                report.warned.append(user.email)
     return report
+
+
+def deactivate_idle_users(emails: Iterable[str], *, now: datetime, days: int) -> list[str]:
+    """Deactivate those of `emails` who are still idle when the UPDATE runs; return them.
+
+    The UPDATE itself checks the clock, so a user who signed in (or was reactivated, or
+    deactivated by a concurrent run) since they were selected is left alone.
+    """
+    selected = list(emails)
+    with transaction.atomic():
+        updated = (
+            idle_partner_users(now=now, days=days)
+            .filter(email__in=selected)
+            .update(
+                is_active=False,
+                deactivation_reason=User.DeactivationReason.INACTIVITY,
+                deactivated_at=now,
+            )
+        )
+        if updated == len(selected):
+            return selected
+        return list(
+            User.objects.filter(
+                email__in=selected,
+                is_active=False,
+                deactivation_reason=User.DeactivationReason.INACTIVITY,
+                deactivated_at=now,
+            ).values_list("email", flat=True)
+        )
+
+
+def _claim_warning(user: UserOnTheClock, *, now: datetime, days: int) -> bool:
+    """Stamp and send the warning unless a sign-in or a concurrent run got there first."""
+    claimed = (
+        _due_a_warning(now=now, days=days).filter(pk=user.pk).update(inactivity_warning_sent_at=now)
+    )
+    if claimed:
+        queue_email(
+            "inactivity_warning",
+            user.email,
+            {
+                "user": user,
+                "deadline": user.clock_start + timedelta(days=days),
+                "login_url": absolute_url(reverse("account_login")),
+            },
+        )
+    return bool(claimed)
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import deactivate_inactive_users, reactivate_user
+from accounts.services import deactivate_idle_users, deactivate_inactive_users, reactivate_user
 from accounts.tasks import deactivate_inactive_users_task
 from tests.factories import StaffFactory, UserFactory
 
@@ -68,6 +68,37 @@ def test_reactivation_restarts_the_clock(partner, on_commit, mailoutbox):
     deactivate_inactive_users(now=timezone.now() + timedelta(days=36))
     user.refresh_from_db()
     assert not user.is_active
+
+
+def test_a_sign_in_between_selection_and_update_keeps_the_account(partner):
+    signs_in = _idle_user(partner, 40)
+    stays_idle = _idle_user(partner, 40)
+    now = timezone.now()
+    selected = deactivate_inactive_users(now=now, dry_run=True).deactivated
+    assert sorted(selected) == sorted([signs_in.email, stays_idle.email])
+    User.objects.filter(pk=signs_in.pk).update(last_login=timezone.now())
+
+    assert deactivate_idle_users(selected, now=now, days=35) == [stays_idle.email]
+    signs_in.refresh_from_db()
+    stays_idle.refresh_from_db()
+    assert signs_in.is_active and signs_in.deactivation_reason == ""
+    assert signs_in.deactivated_at is None
+    assert not stays_idle.is_active and stays_idle.deactivation_reason == "inactivity"
+
+
+def test_a_reactivation_between_selection_and_update_is_respected(partner, on_commit):
+    user = _idle_user(partner, 40)
+    now = timezone.now()
+    selected = deactivate_inactive_users(now=now, dry_run=True).deactivated
+    User.objects.filter(pk=user.pk).update(
+        is_active=False, deactivation_reason="inactivity", deactivated_at=now
+    )
+    with on_commit():
+        reactivate_user(user=User.objects.get(pk=user.pk))
+
+    assert deactivate_idle_users(selected, now=now, days=35) == []
+    user.refresh_from_db()
+    assert user.is_active and user.reactivated_at is not None
 
 
 def test_staff_are_never_deactivated(db):
