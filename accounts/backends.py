@@ -4,15 +4,17 @@ Nearly every page reads `request.user.partner`; fetching both in one query saves
 every request.
 """
 
+from typing import Any
+
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from accounts.models import User
 
-class _WithPartner:
-    def get_user(self, user_id):
-        user = get_user_model()._default_manager.select_related("partner").filter(pk=user_id)
-        user = user.first()
+
+class _WithPartner(ModelBackend):
+    def get_user(self, user_id: Any) -> User | None:
+        user = User.objects.select_related("partner").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
 
 

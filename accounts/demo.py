@@ -1,15 +1,17 @@
 """Demo partners and users for the quickstart (seed_demo)."""
 
+from typing import Any
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 
 from accounts.models import Partner, User
+from accounts.roles import AE_GROUP
 
 DEMO_PASSWORD = "hub-demo-2026"  # noqa: S105 - quickstart only, printed by seed_demo
-AE_GROUP = "Channel Partner AE"
 
 
-def _user(email: str, **fields) -> User:
+def _user(email: str, **fields: Any) -> User:
     user, created = User.objects.get_or_create(email=email, defaults=fields)
     if created:
         if fields.get("login_mode", User.LoginMode.PASSWORD) == User.LoginMode.PASSWORD:

@@ -1,5 +1,7 @@
 """allauth form hooks that enforce each user's login mode."""
 
+from typing import Any
+
 from allauth.account.forms import LoginForm, RequestLoginCodeForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -10,8 +12,8 @@ from accounts.models import User
 class PartnerLoginForm(LoginForm):
     """A password never signs a `token` user in."""
 
-    def clean(self):
-        cleaned_data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned_data: dict[str, Any] = super().clean()
         user = getattr(self, "user", None)
         if user is not None and user.login_mode == User.LoginMode.TOKEN:
             self.user = None
@@ -25,7 +27,7 @@ class PartnerRequestLoginCodeForm(RequestLoginCodeForm):
     """Only `token` users get a code; anyone else sees the same page and receives none."""
 
     def clean_email(self) -> str:
-        email = super().clean_email()
+        email: str = super().clean_email()
         user = getattr(self, "_user", None)
         if user is not None and user.login_mode != User.LoginMode.TOKEN:
             self._user = None

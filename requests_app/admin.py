@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.demo import AE_GROUP
+from accounts.roles import AE_GROUP
 from requests_app import services
 from requests_app.models import (
     FOLLOWUP_KINDS,

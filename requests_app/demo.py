@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 
-from accounts.demo import AE_GROUP
 from accounts.models import BusinessModel, Partner, User
+from accounts.roles import AE_GROUP
 from eligibility.models import Company
 from eligibility.services import format_tax_id
 from requests_app import services

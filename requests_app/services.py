@@ -19,8 +19,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.demo import AE_GROUP
 from accounts.models import BusinessModel, Partner, User
+from accounts.roles import AE_GROUP
 from eligibility.models import Company, EligibilityCheck
 from eligibility.services import (
     REASON_MESSAGES,

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from accounts.demo import AE_GROUP
+from accounts.roles import AE_GROUP
 from eligibility.models import Company, Product, Subscription
 from tests.factories import StaffFactory
 from tests.requests_app.requests_helpers import CLIENT_CNPJ, PROSPECT_CNPJ

@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth.models import Group
 
 from accounts import demo as accounts_demo
-from accounts.demo import AE_GROUP
 from accounts.models import Partner
+from accounts.roles import AE_GROUP
 from eligibility.services import decide_many
 from requests_app import demo
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus

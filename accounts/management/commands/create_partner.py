@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.services import create_partner
 
@@ -7,14 +9,14 @@ from accounts.services import create_partner
 class Command(BaseCommand):
     help = "Create a Channel Partner."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
         parser.add_argument("--tier", default="standard", help="standard or premium")
         parser.add_argument("--models", default="reseller", help="reseller,referral")
         parser.add_argument("--country", default="BR", help="home country, ISO alpha-2")
         parser.add_argument("--ae", default="", help="e-mail of the designated AE (staff)")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             partner = create_partner(
                 name=options["name"],

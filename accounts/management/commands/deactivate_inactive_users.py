@@ -1,6 +1,8 @@
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.services import deactivate_inactive_users
 
@@ -8,11 +10,11 @@ from accounts.services import deactivate_inactive_users
 class Command(BaseCommand):
     help = "Deactivate partner users who have not signed in for --days; warn those close to it."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=int, default=settings.INACTIVITY_DAYS)
         parser.add_argument("--dry-run", action="store_true", help="show, change nothing")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             report = deactivate_inactive_users(days=options["days"], dry_run=options["dry_run"])
         except ValidationError as exc:

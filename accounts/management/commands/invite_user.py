@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Partner
 from accounts.services import invite_user
@@ -8,13 +10,13 @@ from accounts.services import invite_user
 class Command(BaseCommand):
     help = "Create a partner user and send the welcome e-mail."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email")
         parser.add_argument("--partner", required=True, help="the partner's name")
         parser.add_argument("--name", default="", help="the user's full name")
         parser.add_argument("--login-mode", default="password", help="password or token")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         partner = Partner.objects.filter(name__iexact=options["partner"].strip()).first()
         if partner is None:
             raise CommandError(f"No partner named “{options['partner']}”.")

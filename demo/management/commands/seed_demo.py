@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -12,7 +14,7 @@ SEEDERS = (accounts_demo.seed, eligibility_demo.seed, requests_demo.seed)
 class Command(BaseCommand):
     help = "Load demo products, partners, users and companies (safe to re-run)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         lines: list[tuple[str, str]] = []
         with transaction.atomic():
             for seed in SEEDERS:
