@@ -1,11 +1,22 @@
-"""Support's screens for partners and users."""
+"""Support's screens for partners and users.
 
+Creating a user, reactivating and blocking go through accounts.services whichever way staff
+reach them (the add form, the Active checkbox or the list actions), so the welcome and
+reactivation e-mails, the deactivation reason and the inactivity clock are always right.
+"""
+
+from __future__ import annotations
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import services
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Partner, User
 
 
@@ -25,8 +36,12 @@ class PartnerAdmin(admin.ModelAdmin):
     autocomplete_fields = ("designated_ae",)
 
 
-class LastLoginFilter(admin.DateFieldListFilter):
-    pass
+class InviteUserForm(forms.ModelForm):
+    """The add form: what an invitation needs; invite_user does the rest."""
+
+    class Meta:
+        model = User
+        fields = ("email", "full_name", "partner", "login_mode", "is_staff")
 
 
 @admin.register(User)
@@ -47,12 +62,13 @@ class UserAdmin(DjangoUserAdmin):
         "login_mode",
         "is_active",
         "deactivation_reason",
-        ("last_login", LastLoginFilter),
+        "last_login",
         "is_staff",
     )
     list_select_related = ("partner",)
     search_fields = ("email", "full_name", "partner__name")
     readonly_fields = (
+        "deactivation_reason",  # set by the services behind the Active checkbox and actions
         "last_login",
         "date_joined",
         "deactivated_at",
@@ -82,25 +98,27 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"fields": ("email", "full_name", "partner", "login_mode", "is_staff")}),
     )
+    add_form = InviteUserForm
     filter_horizontal = ("groups",)
     actions = ("reactivate", "block", "send_welcome")
 
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            from django import forms
+    def save_model(
+        self, request: HttpRequest, obj: User, form: forms.ModelForm[User], change: bool
+    ) -> None:
+        if not change:
+            self._invite(obj)
+            return
+        status_changed = "is_active" in form.changed_data
+        if status_changed:
+            obj.is_active = not obj.is_active  # the services below change it, with the rest
+        super().save_model(request, obj, form, change)
+        if status_changed and form.cleaned_data["is_active"]:
+            services.reactivate_user(user=obj)
+        elif status_changed:
+            services.block_user(user=obj)
 
-            class AddUserForm(forms.ModelForm):
-                class Meta:
-                    model = User
-                    fields = ("email", "full_name", "partner", "login_mode", "is_staff")
-
-            kwargs["form"] = AddUserForm
-        return super().get_form(request, obj, **kwargs)
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
-        # New users come in through the invitation service, which sends the welcome e-mail.
+    def _invite(self, obj: User) -> None:
+        """New users come in through the invitation service, which sends the welcome e-mail."""
         created = services.invite_user(
             email=obj.email,
             partner=obj.partner,
@@ -112,7 +130,7 @@ class UserAdmin(DjangoUserAdmin):
         obj.refresh_from_db()
 
     @admin.action(description=_("Reactivate (restarts the 35-day clock, e-mails the user)"))
-    def reactivate(self, request, queryset):
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = 0
         for user in queryset.filter(is_active=False):
             services.reactivate_user(user=user)
@@ -124,7 +142,7 @@ class UserAdmin(DjangoUserAdmin):
         )
 
     @admin.action(description=_("Block (the user must contact support)"))
-    def block(self, request, queryset):
+    def block(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         count = 0
         for user in queryset.exclude(pk=request.user.pk):
             services.block_user(user=user)
@@ -136,7 +154,7 @@ class UserAdmin(DjangoUserAdmin):
         )
 
     @admin.action(description=_("Resend the welcome e-mail"))
-    def send_welcome(self, request, queryset):
+    def send_welcome(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = 0
         for user in queryset.filter(is_active=True):
             services.send_welcome(user)

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts.models import User
+from accounts.services import deactivate_inactive_users
 from tests.factories import PASSWORD
 
 CHANGELIST = "/admin/accounts/user/"
@@ -30,6 +31,69 @@ def test_reactivate_action_restarts_clock_and_emails(staff_client, alice, on_com
     assert [m.to for m in mailoutbox] == [[alice.email]]
 
 
+def _save_change_form(client, user, **changes):
+    """Post the user's admin change form as staff would, with `changes` applied."""
+    data = {
+        "email": user.email,
+        "full_name": user.full_name,
+        "partner": user.partner_id or "",
+        "login_mode": user.login_mode,
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+        **changes,
+    }
+    form = {
+        name: ("on" if value is True else value)
+        for name, value in data.items()
+        if value is not False
+    }
+    response = client.post(f"{CHANGELIST}{user.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user.refresh_from_db()
+
+
+def test_ticking_active_reactivates_through_the_service(staff_client, alice, on_commit, mailoutbox):
+    alice.is_active = False
+    alice.deactivation_reason = "inactivity"
+    alice.deactivated_at = timezone.now() - timedelta(days=2)
+    alice.last_login = timezone.now() - timedelta(days=50)
+    alice.save()
+    with on_commit():
+        _save_change_form(staff_client, alice, is_active=True)
+    assert alice.is_active and alice.deactivation_reason == ""
+    assert alice.deactivated_at is None
+    assert alice.reactivated_at > timezone.now() - timedelta(minutes=1)
+    assert [(m.to, m.subject) for m in mailoutbox] == [
+        ([alice.email], "[Reseller Hub] Your Reseller Hub account is active again")
+    ]
+    # The clock restarted at the reactivation: the nightly run leaves her be.
+    assert deactivate_inactive_users().deactivated == []
+    alice.refresh_from_db()
+    assert alice.is_active
+
+
+def test_unticking_active_blocks_through_the_service(staff_client, alice, on_commit, mailoutbox):
+    with on_commit():
+        _save_change_form(staff_client, alice, is_active=False)
+    assert not alice.is_active and alice.deactivation_reason == "blocked"
+    assert alice.deactivated_at > timezone.now() - timedelta(minutes=1)
+    assert mailoutbox == []
+
+
+def test_saving_other_fields_leaves_the_status_alone(staff_client, alice, on_commit, mailoutbox):
+    with on_commit():
+        _save_change_form(staff_client, alice, full_name="Alice Renamed")
+    assert alice.full_name == "Alice Renamed"
+    assert alice.is_active and alice.deactivation_reason == "" and alice.reactivated_at is None
+    assert mailoutbox == []
+
+
+def test_the_reason_is_not_typed_in_by_hand(staff_client, alice):
+    _save_change_form(staff_client, alice, deactivation_reason="blocked")
+    assert alice.is_active and alice.deactivation_reason == ""
+
+
 def test_block_action_sets_reason(staff_client, alice):
     _action(staff_client, "block", [alice])
     alice.refresh_from_db()
@@ -48,6 +112,18 @@ def test_user_list_filters_by_deactivation_reason(staff_client, alice, bob):
     bob.save()
     body = staff_client.get(CHANGELIST, {"deactivation_reason__exact": "blocked"}).content
     assert bob.email in body.decode() and alice.email not in body.decode()
+
+
+def test_user_list_filters_by_last_login(staff_client, alice, bob):
+    User.objects.filter(pk=alice.pk).update(last_login=None)
+    User.objects.filter(pk=bob.pk).update(last_login=timezone.now() - timedelta(days=3))
+    page = staff_client.get(CHANGELIST)
+    assert "By last login" in page.content.decode()
+    never = staff_client.get(CHANGELIST, {"last_login__isnull": "True"}).content.decode()
+    assert alice.email in never and bob.email not in never
+    since = (timezone.now() - timedelta(days=7)).isoformat()
+    recent = staff_client.get(CHANGELIST, {"last_login__gte": since}).content.decode()
+    assert bob.email in recent and alice.email not in recent
 
 
 def test_adding_a_user_in_the_admin_sends_the_welcome(staff_client, partner, on_commit, mailoutbox):
