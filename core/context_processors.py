@@ -1,7 +1,10 @@
+from typing import Any
+
 from django.conf import settings
+from django.http import HttpRequest
 
 
-def site(request) -> dict:
+def site(request: HttpRequest) -> dict[str, Any]:
     """What every page may show: the support address, the partner, the request ID."""
     user = getattr(request, "user", None)
     return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -30,7 +31,7 @@ class RenderedEmail:
     html: str
     attachments: list[Attachment] = field(default_factory=list)
 
-    def as_task_payload(self) -> dict:
+    def as_task_payload(self) -> dict[str, Any]:
         return {
             "to": self.to,
             "subject": self.subject,
@@ -47,13 +48,13 @@ class RenderedEmail:
         }
 
 
-def render_email(name: str, to: list[str] | str, context: dict) -> RenderedEmail:
+def render_email(name: str, to: list[str] | str, context: dict[str, Any]) -> RenderedEmail:
     context = {
         "support_email": settings.SUPPORT_EMAIL,
         **context,
     }
-    subject = render_to_string(f"emails/{name}_subject.txt", context)
-    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
+    subject_lines = render_to_string(f"emails/{name}_subject.txt", context)
+    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject_lines.split())
     return RenderedEmail(
         to=[to] if isinstance(to, str) else list(to),
         subject=subject,
@@ -62,7 +63,7 @@ def render_email(name: str, to: list[str] | str, context: dict) -> RenderedEmail
     )
 
 
-def deliver(payload: dict) -> None:
+def deliver(payload: dict[str, Any]) -> None:
     """Send one rendered message now (the task calls this)."""
     message = EmailMultiAlternatives(
         subject=payload["subject"],
@@ -88,7 +89,7 @@ def deliver(payload: dict) -> None:
     retry_backoff_max=600,
     max_retries=8,
 )
-def send_email_task(payload: dict) -> None:
+def send_email_task(payload: dict[str, Any]) -> None:
     """Send one rendered message; retried with backoff while the mail server is unreachable."""
     deliver(payload)
 
@@ -96,7 +97,7 @@ def send_email_task(payload: dict) -> None:
 def queue_email(
     name: str,
     to: list[str] | str,
-    context: dict,
+    context: dict[str, Any],
     attachments: list[Attachment] | None = None,
 ) -> RenderedEmail:
     """Render now, send after the current transaction commits (immediately outside one)."""

@@ -1,17 +1,35 @@
-"""Structured (JSON) log lines and optional error reporting, both carrying the request ID."""
+"""Structured (JSON) log lines and optional error reporting, both carrying the request ID.
+
+The request ID is set per request by core.middleware.RequestIDMiddleware.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import warnings
 from datetime import UTC, datetime
+from typing import Any
 
 # Attributes every LogRecord has; anything else was passed through `extra=` and is kept.
 _STANDARD_ATTRS = frozenset(
     logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
     | {"message", "asctime", "request_id"}
 )
+
+
+current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "current_request_id", default="-"
+)
+
+
+class RequestIDLogFilter(logging.Filter):
+    """Give every log record the ID of the request it belongs to ("-" outside requests)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id.get()
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,9 +53,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def _tag_request_id(event: dict, hint: dict) -> dict:
-    from core.middleware import current_request_id
-
+def _tag_request_id(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
     request_id = current_request_id.get()
     if request_id != "-":
         event.setdefault("tags", {})["request_id"] = request_id

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.urls import path
 
 from config import urls as hub_urls
-from core.middleware import RequestIDLogFilter
+from core.logging import RequestIDLogFilter
 
 logger = logging.getLogger("hub.tests")
 

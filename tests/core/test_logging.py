@@ -10,8 +10,7 @@ import types
 import pytest
 from django.conf import settings
 
-from core.logging import JsonFormatter, init_sentry
-from core.middleware import RequestIDLogFilter, current_request_id
+from core.logging import JsonFormatter, RequestIDLogFilter, current_request_id, init_sentry
 
 ENV = {
     "PATH": os.environ.get("PATH", ""),
