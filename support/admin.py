@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -67,7 +68,9 @@ class ProblemReportAdmin(admin.ModelAdmin):
         "screenshot_preview",
     ]
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[ProblemReport], search_term: str
+    ) -> tuple[QuerySet[ProblemReport], bool]:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         match = _REFERENCE.fullmatch(search_term.strip())
         if match:
@@ -98,7 +101,7 @@ class ProblemReportAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Close the selected reports"), permissions=["change"])
-    def close_selected(self, request: HttpRequest, queryset) -> None:
+    def close_selected(self, request: HttpRequest, queryset: QuerySet[ProblemReport]) -> None:
         closed = support_services.close_reports(reports=queryset)
         self.message_user(
             request,
@@ -108,7 +111,7 @@ class ProblemReportAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Reopen the selected reports"), permissions=["change"])
-    def reopen_selected(self, request: HttpRequest, queryset) -> None:
+    def reopen_selected(self, request: HttpRequest, queryset: QuerySet[ProblemReport]) -> None:
         reopened = support_services.reopen_reports(reports=queryset)
         self.message_user(
             request,
@@ -120,10 +123,10 @@ class ProblemReportAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: ProblemReport) -> None:
         support_services.delete_reports(reports=ProblemReport.objects.filter(pk=obj.pk))
 
-    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ProblemReport]) -> None:
         support_services.delete_reports(reports=queryset)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<int:pk>/screenshot/",
@@ -140,7 +143,7 @@ class ProblemReportAdmin(admin.ModelAdmin):
         report = get_object_or_404(ProblemReport, pk=pk)
         if not report.screenshot:
             raise Http404
-        extension = report.screenshot.name.rsplit(".", 1)[-1].lower()
+        extension = (report.screenshot.name or "").rsplit(".", 1)[-1].lower()
         try:
             handle = report.screenshot.open("rb")
         except FileNotFoundError as exc:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
+from accounts.models import User
 from core.uploads import CappedMemoryUploadHandler
 
 DESCRIPTION_MAX_CHARS = 5000
@@ -63,14 +67,14 @@ class ScreenshotUploadHandler(CappedMemoryUploadHandler):
 class Screenshot:
     """What the check learnt about an accepted screenshot."""
 
-    def __init__(self, upload: UploadedFile, image_format: str):
+    def __init__(self, upload: UploadedFile, image_format: str) -> None:
         self.upload = upload
         self.extension, self.mimetype = SCREENSHOT_FORMATS[image_format]
 
 
 def inspect_screenshot(upload: UploadedFile) -> Screenshot:
     """Accept a real PNG or JPEG within the size and pixel limits, whatever its name says."""
-    if upload.size > settings.SUPPORT_SCREENSHOT_MAX_BYTES:
+    if (upload.size or 0) > settings.SUPPORT_SCREENSHOT_MAX_BYTES:
         raise too_large_error(upload.size)
     not_an_image = forms.ValidationError(
         _("The screenshot must be a PNG or JPEG image."), code="not_an_image"
@@ -107,11 +111,11 @@ class CarriedOverField(forms.Field):
 
     widget = forms.HiddenInput
 
-    def __init__(self, cleaner, **kwargs):
+    def __init__(self, cleaner: Callable[[str], str], **kwargs: Any) -> None:
         super().__init__(required=False, **kwargs)
         self.cleaner = cleaner
 
-    def clean(self, value) -> str:
+    def clean(self, value: Any) -> str:
         return self.cleaner(value if isinstance(value, str) else "")
 
 
@@ -138,7 +142,13 @@ class ProblemReportForm(forms.Form):
     page = CarriedOverField(clean_page)
     request_id = CarriedOverField(clean_request_id)
 
-    def __init__(self, *args, user=None, screenshot_too_large: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        user: User | AnonymousUser | None = None,
+        screenshot_too_large: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user if user is not None and user.is_authenticated else None
         self.screenshot_too_large = screenshot_too_large
@@ -158,7 +168,7 @@ class ProblemReportForm(forms.Form):
         return clean_request_id(self["request_id"].value())
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].lower()
+        email: str = self.cleaned_data["email"].lower()
         if not email and self.user is not None:
             return self.user.email
         return email

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from allauth.core import ratelimit
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
@@ -11,6 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from core.emails import Attachment, queue_email
 from core.urls import absolute_url
 from support.forms import Screenshot
@@ -26,13 +28,13 @@ def report_allowed(request: HttpRequest, *, email: str) -> bool:
     so colleagues behind one office address do not use up each other's allowance.
     """
     if request.user.is_authenticated:
-        return ratelimit.consume(request, action="support_report", user=request.user)
-    return ratelimit.consume(request, action="support_report_anonymous", key=email.lower())
+        return bool(ratelimit.consume(request, action="support_report", user=request.user))
+    return bool(ratelimit.consume(request, action="support_report_anonymous", key=email.lower()))
 
 
 def submit_problem_report(
     *,
-    user,
+    user: User | AnonymousUser | None,
     email: str,
     description: str,
     page: str = "",
@@ -45,10 +47,10 @@ def submit_problem_report(
     Either both happen or neither: the stored screenshot is removed if the report cannot be
     saved, and the e-mail leaves only once the report is committed.
     """
-    signed_in = user is not None and user.is_authenticated
+    reporter = user if isinstance(user, User) else None  # None: not signed in
     report = ProblemReport(
-        user=user if signed_in else None,
-        partner=user.partner if signed_in else None,
+        user=reporter,
+        partner=reporter.partner if reporter else None,
         email=email,
         description=description,
         page=page,
@@ -65,33 +67,40 @@ def submit_problem_report(
     try:
         with transaction.atomic():
             report.save()
-            attachments = []
-            if screenshot is not None:
-                attachments.append(
-                    Attachment(
-                        filename=f"{report.reference}-screenshot.{screenshot.extension}",
-                        content=content,
-                        mimetype=screenshot.mimetype,
-                    )
-                )
-            queue_email(
-                "support_report",
-                settings.SUPPORT_EMAIL,
-                {
-                    "report": report,
-                    "signed_in": signed_in,
-                    "reporter_name": user.get_full_name() if signed_in else "",
-                    "admin_url": absolute_url(
-                        reverse("admin:support_problemreport_change", args=[report.pk])
-                    ),
-                },
-                attachments=attachments,
-            )
+            _email_support(report, reporter, screenshot, content)
     except BaseException:
         if report.screenshot:
             report.screenshot.delete(save=False)
         raise
     return report
+
+
+def _email_support(
+    report: ProblemReport, reporter: User | None, screenshot: Screenshot | None, content: bytes
+) -> None:
+    """Queue the report's e-mail to support (sent once the report is committed)."""
+    attachments = []
+    if screenshot is not None:
+        attachments.append(
+            Attachment(
+                filename=f"{report.reference}-screenshot.{screenshot.extension}",
+                content=content,
+                mimetype=screenshot.mimetype,
+            )
+        )
+    queue_email(
+        "support_report",
+        settings.SUPPORT_EMAIL,
+        {
+            "report": report,
+            "signed_in": reporter is not None,
+            "reporter_name": reporter.get_full_name() if reporter else "",
+            "admin_url": absolute_url(
+                reverse("admin:support_problemreport_change", args=[report.pk])
+            ),
+        },
+        attachments=attachments,
+    )
 
 
 def close_reports(*, reports: QuerySet[ProblemReport]) -> int:
@@ -114,9 +123,10 @@ def delete_reports(*, reports: QuerySet[ProblemReport]) -> int:
         files = [report.screenshot for report in reports if report.screenshot]
         deleted, _ = reports.delete()
 
-        def remove_files():
+        def remove_files() -> None:
             for screenshot in files:
-                screenshot.storage.delete(screenshot.name)
+                if screenshot.name:
+                    screenshot.storage.delete(screenshot.name)
 
         transaction.on_commit(remove_files)
     return deleted
