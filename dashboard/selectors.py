@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from accounts.models import Partner
+from accounts.models import Partner, User
 from bulk.models import BulkCheckJob
 from eligibility.models import EligibilityCheck
 from requests_app.models import (
@@ -52,7 +53,9 @@ def request_counts(partner: Partner) -> list[StatusCount]:
     ]
 
 
-def expiring_protections(partner: Partner, *, days: int = EXPIRY_WINDOW_DAYS) -> QuerySet:
+def expiring_protections(
+    partner: Partner, *, days: int = EXPIRY_WINDOW_DAYS
+) -> QuerySet[PartnerRequest]:
     """Open launch requests whose protection ends within `days` (not already ended)."""
     now = timezone.now()
     return (
@@ -77,7 +80,7 @@ def expiring_protections(partner: Partner, *, days: int = EXPIRY_WINDOW_DAYS) ->
     )
 
 
-def pending_takeovers(partner: Partner) -> QuerySet:
+def pending_takeovers(partner: Partner) -> QuerySet[PartnerRequest]:
     """Payment takeovers still waiting for an answer, the soonest answer date first."""
     return (
         PartnerRequest.objects.filter(
@@ -99,7 +102,7 @@ def pending_takeovers(partner: Partner) -> QuerySet:
     )
 
 
-def recent_bulk_jobs(partner: Partner) -> QuerySet:
+def recent_bulk_jobs(partner: Partner) -> QuerySet[BulkCheckJob]:
     # The uploaded file and the report can be megabytes each: never load them here.
     return (
         BulkCheckJob.objects.filter(partner=partner)
@@ -108,7 +111,7 @@ def recent_bulk_jobs(partner: Partner) -> QuerySet:
     )
 
 
-def recent_checks(partner: Partner) -> QuerySet:
+def recent_checks(partner: Partner) -> QuerySet[EligibilityCheck]:
     # Bulk rows have their own panel; thousands of them would push single checks out of view.
     return (
         EligibilityCheck.objects.filter(partner=partner)
@@ -118,14 +121,14 @@ def recent_checks(partner: Partner) -> QuerySet:
     )
 
 
-def context_for(user) -> dict:
+def context_for(user: User) -> dict[str, Any]:
     """The dashboard of the partner the user acts for; none for staff or a paused partner."""
     partner = user.active_partner
     if partner is None:
         # A paused partner's users see why, and none of its data (as on every partner page).
         return {"partner": None, "paused_partner": user.partner}
     counts = request_counts(partner)
-    context = {
+    context: dict[str, Any] = {
         "partner": partner,
         "request_counts": counts,
         "request_total": sum(item.count for item in counts),
