@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from bulk.models import BulkCheckJob
-from bulk.services import report_filename, retry_failed_jobs
+from bulk.selectors import report_filename
+from bulk.services import retry_failed_jobs
 
 
 @admin.register(BulkCheckJob)

@@ -16,13 +16,8 @@ from accounts.selectors import partner_or_403
 from bulk.csv import TEMPLATE_COLUMNS, UploadRejected, template_csv
 from bulk.forms import BulkUploadForm, BulkUploadHandler
 from bulk.models import BulkCheckJob
-from bulk.services import (
-    get_partner_job,
-    get_partner_report,
-    partner_jobs,
-    report_filename,
-    start_bulk_check,
-)
+from bulk.selectors import get_partner_job, get_partner_report, partner_jobs, report_filename
+from bulk.services import start_bulk_check
 from core.uploads import declared_too_large
 
 

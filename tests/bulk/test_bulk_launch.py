@@ -5,9 +5,10 @@ from unittest import mock
 import pytest
 from django.db import OperationalError
 
-from bulk import services as bulk_services
+from bulk import worker as bulk_worker
 from bulk.models import BulkCheckJob
-from bulk.services import process_bulk_job, start_bulk_check
+from bulk.services import start_bulk_check
+from bulk.worker import process_bulk_job
 from eligibility.models import EligibilityCheck
 from requests_app.models import PartnerRequest, RequestStatus
 from tests.bulk.bulk_helpers import cnpj, csv_bytes, launch_row, parse_report
@@ -132,7 +133,7 @@ def test_a_refused_launch_is_reported_with_its_reason(alice, registry):
     from requests_app.services import RequestRefused
 
     refusal = RequestRefused("protected", "Another launch request for this company is open.")
-    with mock.patch("requests_app.services.create_launch", side_effect=refusal):
+    with mock.patch("bulk.launches.create_launch", side_effect=refusal):
         job = run(launch_job(alice, [launch_row(PROSPECT), launch_row(NEW_COMPANY)]))
     rows = report(job)
     assert all(r["reason"] == "Not launched: " + refusal.message for r in rows)
@@ -162,7 +163,7 @@ def test_a_resumed_launch_job_launches_no_row_twice(alice, registry, settings):
     settings.BULK_CHUNK_SIZE = 2
     rows = [launch_row(cnpj(70_000_000 + n)) for n in range(6)]
     job = launch_job(alice, rows)
-    real_log = bulk_services.log_checks
+    real_log = bulk_worker.log_checks
     calls = []
 
     def dies_in_second_chunk(**kwargs):
@@ -171,7 +172,7 @@ def test_a_resumed_launch_job_launches_no_row_twice(alice, registry, settings):
             raise OperationalError("worker lost")
         return real_log(**kwargs)
 
-    with mock.patch("bulk.services.log_checks", side_effect=dies_in_second_chunk):
+    with mock.patch("bulk.worker.log_checks", side_effect=dies_in_second_chunk):
         with pytest.raises(OperationalError):
             process_bulk_job(job_id=job.pk)
     assert PartnerRequest.objects.filter(bulk_job=job).count() == 2  # chunk 2 rolled back
