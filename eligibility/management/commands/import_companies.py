@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from eligibility.importer import (
-    COLUMNS,
-    DEFAULT_CHUNK_SIZE,
-    ImportCounts,
-    ImportFileError,
-    import_companies,
-)
+from eligibility.importer import DEFAULT_CHUNK_SIZE, ImportCounts, ImportFileError, import_companies
+from eligibility.registry_rows import COLUMNS
 
 
 class Command(BaseCommand):
     help = (
-        f"Create or update companies from a UTF-8 CSV file with the header {','.join(COLUMNS)}. "
+        f"Create or update companies from a CSV file with the header {','.join(COLUMNS)} "
+        "(UTF-8 or Windows-1252; comma, semicolon or tab). "
         "products holds |-separated product codes; paid_by is client or a partner's name. "
         "Safe to re-run: existing companies are updated, never duplicated."
     )
