@@ -185,3 +185,47 @@ def test_a_resumed_launch_job_launches_no_row_twice(alice, registry, settings):
     assert job.launched_count == 6
     assert [r["request_reference"] != "" for r in report(job)] == [True] * 6
     assert EligibilityCheck.objects.filter(bulk_job=job, source="bulk").count() == 6
+
+
+# --- A job acts for the partner that uploaded it, and decides each row once -------------------
+
+
+def test_a_launched_row_is_decided_and_logged_once(alice, registry):
+    with mock.patch("bulk.worker.decide_many", wraps=bulk_worker.decide_many) as decide:
+        job = run(launch_job(alice, [launch_row(PROSPECT)]))
+    assert PartnerRequest.objects.filter(bulk_job=job).count() == 1
+    assert decide.call_count == 1
+    (line,) = EligibilityCheck.objects.filter(tax_id=PROSPECT)
+    assert (line.source, line.bulk_job_id, line.result) == ("bulk", job.pk, "available")
+
+
+def test_a_user_moved_to_another_partner_after_upload_still_acts_for_the_uploading_one(
+    alice, charlie, registry
+):
+    uploader = alice.partner
+    job = launch_job(alice, [launch_row(PROSPECT), launch_row(CLIENT)])
+    alice.partner = charlie.partner
+    alice.save()
+    job = run(job)
+    assert job.status == Status.DONE
+    assert set(EligibilityCheck.objects.values_list("partner_id", flat=True)) == {uploader.pk}
+    (launch,) = PartnerRequest.objects.filter(bulk_job=job)
+    assert (launch.partner_id, launch.created_by_id) == (uploader.pk, alice.pk)
+
+
+def test_a_partner_paused_before_the_job_runs_fails_it_with_a_reason(
+    alice, registry, on_commit, mailoutbox
+):
+    job = launch_job(alice, [launch_row(PROSPECT)])
+    alice.partner.is_active = False
+    alice.partner.save()
+    with on_commit():
+        job = run(job)
+    assert job.status == Status.FAILED
+    assert job.error_message == (
+        "Your organisation's access to the Reseller Hub is paused. Contact support."
+    )
+    assert not EligibilityCheck.objects.exists()
+    assert not PartnerRequest.objects.exists()
+    (message,) = mailoutbox
+    assert message.to == [alice.email]
