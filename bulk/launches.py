@@ -39,11 +39,12 @@ class BulkLauncher:
         self.cell = {name: columns.getter(name) for name in LAUNCH_COLUMNS}
         # Companies this job launched (protection key -> line), to spot repeats in the file;
         # read back on a resumed run, so a repeat is one whichever chunk launched it.
-        self.launched_lines: dict[str, int] = dict(
-            PartnerRequest.objects.filter(bulk_job=job)
+        launched = (
+            PartnerRequest.objects.filter(bulk_job=job, bulk_row__isnull=False)
             .order_by("-bulk_row")  # the first line wins
             .values_list("protection_key", "bulk_row")
         )
+        self.launched_lines: dict[str, int] = {key: row for key, row in launched if row}
 
     def outcome(self, *, line: int, cells: list[str], name: str, decision: Decision) -> Outcome:
         """Launch the row when it is `available`; an earlier line of the file may hold it."""
@@ -87,7 +88,7 @@ class BulkLauncher:
         reason = _("Launch request %(reference)s created; it waits for Dealdesk approval.") % {
             "reference": launch.reference
         }
-        return decision, reason, launch.reference
+        return decision, reason, launch.reference or ""
 
     def _business_model(self, value: str) -> str:
         """The cell in lower case; empty means the partner's only model when it has one."""

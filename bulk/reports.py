@@ -115,7 +115,9 @@ def store_and_send_report(job: BulkCheckJob, *, header: list[str], token: int) -
         stored = BulkCheckJob.objects.filter(pk=job.pk)
         size = stored.annotate(size=Length("report_data")).values_list("size", flat=True)
         attached = size.get() <= REPORT_ATTACHMENT_MAX_BYTES
-        report = bytes(stored.values_list("report_data", flat=True).get()) if attached else b""
+        report = (
+            bytes(stored.values_list("report_data", flat=True).get() or b"") if attached else b""
+        )
         BulkReportChunk.objects.filter(job_id=job.pk).delete()
         _email_report(job, report if attached else None)
         if job.launched_count:
