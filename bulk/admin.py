@@ -4,9 +4,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, URLResolver
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -83,7 +82,7 @@ class BulkCheckJobAdmin(admin.ModelAdmin):
         url = reverse("admin:bulk_bulkcheckjob_report", args=[job.pk])
         return format_html('<a href="{}">{}</a>', url, report_filename(job))
 
-    def get_urls(self) -> list[URLPattern | URLResolver]:
+    def get_urls(self) -> list[URLPattern]:
         report = self.admin_site.admin_view(self.report_view)
         return [
             path("<int:pk>/report.csv", report, name="bulk_bulkcheckjob_report"),
