@@ -203,7 +203,9 @@ def test_a_user_moved_to_another_partner_after_upload_still_acts_for_the_uploadi
     alice, charlie, registry
 ):
     uploader = alice.partner
-    job = launch_job(alice, [launch_row(PROSPECT), launch_row(CLIENT)])
+    # Past the size from which a chunk's log is written with COPY on PostgreSQL.
+    others = [{"tax_id": cnpj(80_000_000 + n)} for n in range(120)]
+    job = launch_job(alice, [launch_row(PROSPECT), launch_row(CLIENT), *others])
     alice.partner = charlie.partner
     alice.save()
     job = run(job)
