@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.rules import partner_paused_message
+from accounts.rules import country_or_home, partner_paused_message
 from bulk.csv import Columns
 from bulk.launches import BulkLauncher, reported_reason
 from bulk.models import RESULT_ORDER, BulkCheckJob, BulkReportChunk
@@ -226,14 +226,14 @@ class _JobRun:
 
     def _read(self, chunk: list[Row]) -> list[FileRow]:
         """The chunk's rows as named values, each Tax ID validated once (no database)."""
-        home = self.partner.home_country
+        partner = self.partner
         get = self.columns.getter
         country_of, tax_id_of, name_of = get("country"), get("tax_id"), get("company_name")
         width = self.columns.width
         validations: dict[tuple[str, str], TaxIdResult] = {}
         rows = []
         for line, cells in chunk:
-            country = country_of(cells).upper() or home
+            country = country_or_home(partner, country_of(cells))
             raw = tax_id_of(cells)
             outcome: TaxIdResult | Decision | None = None
             if len(cells) > width:
