@@ -22,13 +22,18 @@ class NoActivePartner(PermissionDenied):
     def __init__(self, user: User | None = None) -> None:
         paused = user is not None and user.partner is not None and not user.partner.is_active
         message = (
-            _("Your organisation's access to the Reseller Hub is paused. Contact support.")
+            partner_paused_message()
             if paused
             else _("Only users of an active partner organisation can do this.")
         )
         super().__init__(message)
         self.message = str(message)
         self.paused = paused
+
+
+def partner_paused_message() -> str:
+    """What the users of a paused partner are told, wherever they meet the pause."""
+    return str(_("Your organisation's access to the Reseller Hub is paused. Contact support."))
 
 
 def acting_partner(user: User) -> Partner:

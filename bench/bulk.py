@@ -234,10 +234,10 @@ def measure(job_id: int, trace: bool) -> dict:
     """Run one job in this (fresh) process: seconds and memory."""
     import tracemalloc
 
-    from hub.tasks import send_email_task
     from kombu.utils.json import dumps
 
-    from bulk import services as bulk_services
+    from bulk import worker as bulk_worker
+    from core.emails import send_email_task
 
     # The report e-mail is handed to the broker as a worker would (serialised), not sent:
     # delivering it is the e-mail task's own run.
@@ -245,10 +245,10 @@ def measure(job_id: int, trace: bool) -> dict:
 
     # Warm up what any worker has loaded before its first job: modules, the connection.
     Company.objects.filter(pk=0).exists()
-    bulk_services.validate_tax_id("BR", cnpj(1))
+    bulk_worker.validate_tax_id("BR", cnpj(1))
     result: dict = {}
     if trace:
-        finish = bulk_services._JobRun.finish
+        finish = bulk_worker._JobRun.finish
 
         def traced_finish(run):
             result["chunks_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
@@ -256,11 +256,11 @@ def measure(job_id: int, trace: bool) -> dict:
             finish(run)
             result["finish_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
 
-        bulk_services._JobRun.finish = traced_finish
+        bulk_worker._JobRun.finish = traced_finish
         tracemalloc.start()
     baseline = _rss_mb()
     started, cpu_started = time.perf_counter(), time.process_time()
-    outcome = bulk_services.process_bulk_job(job_id=job_id)
+    outcome = bulk_worker.process_bulk_job(job_id=job_id)
     result["seconds"] = time.perf_counter() - started
     result["cpu_seconds"] = time.process_time() - cpu_started
     result["rss_growth_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - baseline

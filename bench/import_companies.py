@@ -41,8 +41,9 @@ from django.db import connection  # noqa: E402
 from stdnum.br import cnpj  # noqa: E402
 
 from accounts.models import Partner  # noqa: E402
-from eligibility.importer import COLUMNS, DEFAULT_CHUNK_SIZE, import_companies  # noqa: E402
+from eligibility.importer import DEFAULT_CHUNK_SIZE, import_companies  # noqa: E402
 from eligibility.models import Company, Product, Subscription  # noqa: E402
+from eligibility.registry_rows import COLUMNS  # noqa: E402
 
 PRODUCTS = ["wellhub-standard", "family-members", "wellhub-plus", "global-digital"]
 PARTNER = "Bench Partner"

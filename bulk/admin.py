@@ -1,15 +1,18 @@
 """Staff screens for bulk check jobs: progress, errors, the report, and a retry action."""
 
 from django.contrib import admin, messages
-from django.http import HttpResponse
+from django.contrib.auth import get_permission_codename
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from bulk.models import BulkCheckJob
-from bulk.services import report_filename, retry_failed_jobs
+from bulk.selectors import report_filename
+from bulk.services import retry_failed_jobs
 
 
 @admin.register(BulkCheckJob)
@@ -54,18 +57,19 @@ class BulkCheckJobAdmin(admin.ModelAdmin):
         "report_link",
     )
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BulkCheckJob]:
         # The stored files can be megabytes each: never load them for a list or a form.
         return super().get_queryset(request).defer("input_data", "report_data")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: BulkCheckJob | None = None) -> bool:
         return False  # jobs change only through their worker (and the retry action)
 
-    def has_retry_permission(self, request) -> bool:
-        return request.user.has_perm("eligibility.change_bulkcheckjob")
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        codename = get_permission_codename("change", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
 
     @admin.display(description=_("progress"))
     def progress(self, job: BulkCheckJob) -> str:
@@ -78,25 +82,27 @@ class BulkCheckJobAdmin(admin.ModelAdmin):
         url = reverse("admin:bulk_bulkcheckjob_report", args=[job.pk])
         return format_html('<a href="{}">{}</a>', url, report_filename(job))
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         report = self.admin_site.admin_view(self.report_view)
         return [
             path("<int:pk>/report.csv", report, name="bulk_bulkcheckjob_report"),
             *super().get_urls(),
         ]
 
-    def report_view(self, request, pk: int) -> HttpResponse:
+    def report_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             return HttpResponse(status=403)
         job = get_object_or_404(
             BulkCheckJob.objects.only("pk", "report_data"), pk=pk, report_data__isnull=False
         )
-        response = HttpResponse(bytes(job.report_data), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            bytes(job.report_data or b""), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="{report_filename(job)}"'
         return response
 
     @admin.action(description=_("Retry the selected failed jobs"), permissions=["retry"])
-    def retry(self, request, queryset):
+    def retry(self, request: HttpRequest, queryset: QuerySet[BulkCheckJob]) -> None:
         sent = retry_failed_jobs(queryset)
         self.message_user(
             request,

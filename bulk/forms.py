@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Partner
@@ -33,7 +36,9 @@ class BulkUploadForm(forms.Form):
         initial=BulkCheckJob.Mode.CHECK,
     )
 
-    def __init__(self, *args, partner: Partner, upload_too_large: bool = False, **kwargs):
+    def __init__(
+        self, *args: Any, partner: Partner, upload_too_large: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.upload_too_large = upload_too_large
         self.fields["file"].required = not upload_too_large
@@ -44,13 +49,14 @@ class BulkUploadForm(forms.Form):
         ]
         self.allowed_modes = allowed
 
-    def clean_file(self):
+    def clean_file(self) -> UploadedFile | None:
         if self.upload_too_large:
             raise forms.ValidationError(size_limit_message())
-        return self.cleaned_data["file"]
+        upload: UploadedFile | None = self.cleaned_data["file"]
+        return upload
 
     def clean_mode(self) -> str:
-        mode = self.cleaned_data["mode"]
+        mode: str = self.cleaned_data["mode"]
         if mode not in self.allowed_modes:
             raise forms.ValidationError(mode_refused_message())
         return mode

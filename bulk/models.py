@@ -78,7 +78,7 @@ class BulkCheckJob(models.Model):
         """(result, label, count) in display order, for the results present."""
         counts = self.counts or {}
         return [
-            (result, EligibilityResult(result).label, counts[result])
+            (result, str(EligibilityResult(result).label), int(counts[result]))
             for result in RESULT_ORDER
             if counts.get(result)
         ]

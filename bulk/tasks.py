@@ -1,14 +1,16 @@
-"""Celery tasks of the eligibility app: thin wrappers around the bulk-check services."""
+"""Celery tasks of the bulk app.
+
+The processing task lives beside the processing, in bulk.worker (the services queue it from
+there without importing this module); it is imported here so that Celery's autodiscovery of
+`tasks` modules registers it. The beat task keeps stuck jobs moving.
+"""
 
 from celery import shared_task
 
-from bulk.services import process_bulk_job, requeue_stuck_jobs
+from bulk.services import requeue_stuck_jobs
+from bulk.worker import process_bulk_job_task
 
-
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def process_bulk_job_task(job_id: int) -> str:
-    """Process (or resume) one bulk job; safe to run twice, the job is claimed first."""
-    return process_bulk_job(job_id=job_id)
+__all__ = ["process_bulk_job_task", "requeue_stuck_bulk_jobs_task"]
 
 
 @shared_task(ignore_result=True)

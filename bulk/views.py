@@ -11,19 +11,21 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import Partner
+from accounts.models import Partner, User
 from accounts.selectors import partner_or_403
 from bulk.csv import TEMPLATE_COLUMNS, UploadRejected, template_csv
 from bulk.forms import BulkUploadForm, BulkUploadHandler
 from bulk.models import BulkCheckJob
-from bulk.services import (
-    get_partner_job,
-    get_partner_report,
-    partner_jobs,
-    report_filename,
-    start_bulk_check,
-)
+from bulk.selectors import get_partner_job, get_partner_report, partner_jobs, report_filename
+from bulk.services import start_bulk_check
 from core.uploads import declared_too_large
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (every view here requires one)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def _csv_response(content: bytes, filename: str) -> HttpResponse:
@@ -43,7 +45,7 @@ def bulk_template(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def bulk_jobs(request: HttpRequest) -> HttpResponse:
-    partner = partner_or_403(request.user)
+    partner = partner_or_403(_user(request))
     if request.method == "POST" and declared_too_large(
         request, max_file_bytes=settings.BULK_MAX_BYTES
     ):
@@ -69,7 +71,7 @@ def _bulk_jobs(request: HttpRequest, partner: Partner, handler: BulkUploadHandle
         upload = form.cleaned_data["file"]
         try:
             job = start_bulk_check(
-                user=request.user,
+                user=_user(request),
                 filename=upload.name,
                 data=upload.read(),
                 mode=form.cleaned_data["mode"],
@@ -107,7 +109,7 @@ def _render_jobs(
 @login_required
 @require_GET
 def bulk_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_partner_job(partner=partner_or_403(request.user), pk=pk)
+    job = get_partner_job(partner=partner_or_403(_user(request)), pk=pk)
     return render(request, "bulk/detail.html", {"job": job})
 
 
@@ -115,12 +117,12 @@ def bulk_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def bulk_job_fragment(request: HttpRequest, pk: int) -> HttpResponse:
     """One job's card, polled by the jobs page while the job is queued or running."""
-    job = get_partner_job(partner=partner_or_403(request.user), pk=pk)
+    job = get_partner_job(partner=partner_or_403(_user(request)), pk=pk)
     return render(request, "bulk/_job.html", {"job": job})
 
 
 @login_required
 @require_GET
 def bulk_report(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_partner_report(partner=partner_or_403(request.user), pk=pk)
-    return _csv_response(bytes(job.report_data), report_filename(job))
+    job = get_partner_report(partner=partner_or_403(_user(request)), pk=pk)
+    return _csv_response(bytes(job.report_data or b""), report_filename(job))

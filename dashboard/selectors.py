@@ -14,7 +14,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from accounts.models import Partner, User
-from bulk.models import BulkCheckJob
+from bulk.selectors import recent_jobs
 from eligibility.models import EligibilityCheck
 from requests_app.models import (
     OPEN_FOLLOWUP_STATUSES,
@@ -102,15 +102,6 @@ def pending_takeovers(partner: Partner) -> QuerySet[PartnerRequest]:
     )
 
 
-def recent_bulk_jobs(partner: Partner) -> QuerySet[BulkCheckJob]:
-    # The uploaded file and the report can be megabytes each: never load them here.
-    return (
-        BulkCheckJob.objects.filter(partner=partner)
-        .defer("input_data", "report_data", "error_message")
-        .order_by("-created_at", "-pk")
-    )
-
-
 def recent_checks(partner: Partner) -> QuerySet[EligibilityCheck]:
     # Bulk rows have their own panel; thousands of them would push single checks out of view.
     return (
@@ -135,7 +126,7 @@ def context_for(user: User) -> dict[str, Any]:
         "expiry_window_days": EXPIRY_WINDOW_DAYS,
         "expiring": list(expiring_protections(partner)[:LIST_LIMIT]),
         "takeovers": list(pending_takeovers(partner)[:LIST_LIMIT]),
-        "bulk_jobs": list(recent_bulk_jobs(partner)[:RECENT_BULK_JOBS]),
+        "bulk_jobs": list(recent_jobs(partner)[:RECENT_BULK_JOBS]),
         "checks": list(recent_checks(partner)[:RECENT_CHECKS]),
     }
     context["is_new_partner"] = not (

@@ -1,9 +1,11 @@
-"""Loading the company registry from CSV: the rules shared by `import_companies` and the admin.
+"""Loading the company registry from CSV with `import_companies`: read, validate, upsert.
 
-A file has the columns `country,tax_id,legal_name,status,products,paid_by`. Each row describes a
-company as it is now: its status, the products it has (`|`-separated codes) and who pays for
-them (`client`, or a partner's name). Rows are validated one by one and upserted in batches;
-invalid rows are reported with their line numbers and the valid ones are still loaded.
+A file has the columns `country,tax_id,legal_name,status,products,paid_by` (eligibility.
+registry_rows holds the row rules, shared with the admin's import). It is read by the one CSV
+reader (core.csvfiles): UTF-8 with or without a BOM or Windows-1252, `,` `;` or tab. Each row
+describes a company as it is now: its status, the products it has (`|`-separated codes) and who
+pays for them (`client`, or a partner's name). Rows are validated one by one and upserted in
+batches; invalid rows are reported with their line numbers and the valid ones are still loaded.
 """
 
 from __future__ import annotations
@@ -11,86 +13,41 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import BinaryIO
 
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import BusinessModel, Partner
-from eligibility.models import Company, Product, Subscription
-from eligibility.taxid import company_root, validate_tax_id
+from accounts.models import BusinessModel
+from core.csvfiles import CsvRejected, detect_layout, normalise_column, read_rows, text_stream
+from eligibility.models import Company, Subscription
+from eligibility.registry_rows import (
+    COLUMNS,
+    Catalog,
+    CompanyRow,
+    RowInvalid,
+    missing_columns_message,
+    parse_row,
+)
+from eligibility.taxid import company_root
 
-COLUMNS = ("country", "tax_id", "legal_name", "status", "products", "paid_by")
-PAID_BY_CLIENT = "client"
-PRODUCT_SEPARATOR = "|"
 DEFAULT_CHUNK_SIZE = 5_000
-LEGAL_NAME_MAX_LENGTH = Company._meta.get_field("legal_name").max_length
 # A registry line is short; anything bigger is not a company row (and would bloat memory).
 MAX_FIELD_BYTES = 64 * 1024
-_SNIFF_BYTES = 64 * 1024
-_STATUSES = frozenset(Company.Status.values)
 # Rows per INSERT: few round trips, statements of a reasonable size.
 _INSERT_BATCH = 2_500
 _ANALYZE_AFTER_ROWS = 10_000
 
+# (line, the row's values by column or None, what is wrong with it)
+RawRow = tuple[int, dict[str, str] | None, str]
+
 
 class ImportFileError(Exception):
     """The file as a whole cannot be imported (nothing is written)."""
-
-    @staticmethod
-    def missing_columns_message(missing: list[str]) -> str:
-        return _("The header misses the columns %(missing)s; expected %(expected)s.") % {
-            "missing": ", ".join(missing),
-            "expected": ",".join(COLUMNS),
-        }
-
-
-class RowInvalid(Exception):
-    """One row breaks a rule; `errors` maps a column to its messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(" ".join(m for messages in errors.values() for m in messages))
-        self.errors = errors
-
-
-@dataclass(frozen=True)
-class CompanyRow:
-    """A validated row: what the registry must say about one company."""
-
-    line: int
-    country: str
-    tax_id: str  # compact
-    legal_name: str
-    status: str
-    product_ids: frozenset[int]
-    paid_by_partner_id: int | None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.country, self.tax_id)
-
-
-@dataclass
-class Catalog:
-    """Product codes and partner names a file may mention, loaded once per import."""
-
-    product_ids: dict[str, int]
-    partner_ids: dict[str, int]
-
-    @classmethod
-    def load(cls) -> Catalog:
-        return cls(
-            product_ids={
-                code.casefold(): pk for pk, code in Product.objects.values_list("pk", "code")
-            },
-            partner_ids={
-                name.casefold(): pk for pk, name in Partner.objects.values_list("pk", "name")
-            },
-        )
 
 
 @dataclass
@@ -115,72 +72,6 @@ class _ExistingCompany:
     company: Company
     # product id → (subscription id, paid by partner id, business model)
     subscriptions: dict[int, tuple[int, int | None, str]] = field(default_factory=dict)
-
-
-def parse_row(row: Mapping[str, str | None], *, catalog: Catalog, line: int) -> CompanyRow:
-    """Validate one row (values as read from the file); raise RowInvalid with every problem."""
-    errors: dict[str, list[str]] = {}
-    if any("\x00" in (text or "") for text in row.values()):
-        # Text columns cannot hold NUL characters; they only come from binary data.
-        raise RowInvalid({"row": [_("The row holds binary data (a NUL character).")]})
-
-    def value(column: str) -> str:
-        return (row.get(column) or "").strip()
-
-    validation = validate_tax_id(value("country"), value("tax_id"))
-    if not validation.is_valid:
-        column = "country" if validation.reason_code == "unsupported_country" else "tax_id"
-        errors.setdefault(column, []).append(validation.message)
-
-    legal_name = value("legal_name")
-    if len(legal_name) > LEGAL_NAME_MAX_LENGTH:
-        errors.setdefault("legal_name", []).append(
-            _("The legal name is longer than %(max)d characters.") % {"max": LEGAL_NAME_MAX_LENGTH}
-        )
-
-    status = value("status").lower()
-    if status not in _STATUSES:
-        errors.setdefault("status", []).append(
-            _("Unknown status “%(status)s”: use prospect, client or blocked.")
-            % {"status": value("status")[:40]}
-        )
-
-    codes = [code.strip() for code in value("products").split(PRODUCT_SEPARATOR) if code.strip()]
-    unknown = [code for code in codes if code.casefold() not in catalog.product_ids]
-    if unknown:
-        errors.setdefault("products", []).append(
-            _("Unknown product codes: %(codes)s.")
-            % {"codes": ", ".join(c[:50] for c in unknown[:5]) + (", …" if unknown[5:] else "")}
-        )
-    product_ids = frozenset(
-        catalog.product_ids[code.casefold()] for code in codes if code not in unknown
-    )
-
-    paid_by = value("paid_by")
-    paid_by_partner_id = None
-    if paid_by and paid_by.casefold() != PAID_BY_CLIENT:
-        paid_by_partner_id = catalog.partner_ids.get(paid_by.casefold())
-        if paid_by_partner_id is None:
-            errors.setdefault("paid_by", []).append(
-                _("Unknown partner “%(name)s” in paid_by: use client or a partner's name.")
-                % {"name": paid_by[:100]}
-            )
-    elif not paid_by and codes:
-        errors.setdefault("paid_by", []).append(
-            _("Say who pays for the products: client or a partner's name.")
-        )
-
-    if errors:
-        raise RowInvalid(errors)
-    return CompanyRow(
-        line=line,
-        country=validation.country,
-        tax_id=validation.compact,
-        legal_name=legal_name,
-        status=status,
-        product_ids=product_ids,
-        paid_by_partner_id=paid_by_partner_id,
-    )
 
 
 def _fetch_existing(rows: Iterable[CompanyRow]) -> dict[tuple[str, str], _ExistingCompany]:
@@ -346,75 +237,45 @@ def save_subscriptions(pairs: list[tuple[Company, CompanyRow]]) -> None:
     changes.apply()
 
 
-def _open_text(stream: IO[bytes]) -> tuple[io.TextIOWrapper, str]:
-    """Check the start of the file and return it as text, with its delimiter."""
-    head = stream.read(_SNIFF_BYTES)
-    if not head.strip():
-        raise ImportFileError(_("The file is empty."))
-    if b"\x00" in head:
-        raise ImportFileError(_("This is not a CSV file (it holds binary data)."))
-    stream.seek(0)
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+def _open_text(stream: BinaryIO) -> tuple[io.TextIOWrapper, str]:
+    """Recognise the file (encoding, delimiter) and return it as text, with its delimiter."""
     try:
-        header_line = text.readline()
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(_("The file is not UTF-8 text (line 1).")) from exc
-    # Spreadsheets in many locales write `;`; the header tells which one the file uses.
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    text.seek(0)
-    return text, delimiter
+        layout = detect_layout(stream)
+    except CsvRejected as rejected:
+        raise ImportFileError(rejected.message) from rejected
+    return text_stream(stream, layout.encoding), layout.delimiter
 
 
-def _read_header(reader: Iterator[list[str]]) -> list[str]:
-    try:
-        header = next(reader)
-    except StopIteration as exc:
-        raise ImportFileError(_("The file is empty.")) from exc
-    columns = [name.strip().lower() for name in header]
-    missing = [name for name in COLUMNS if name not in columns]
-    if missing:
-        raise ImportFileError(ImportFileError.missing_columns_message(missing))
-    return columns
-
-
-def iter_rows(
-    text: io.TextIOWrapper, delimiter: str
-) -> Iterator[tuple[int, dict[str, str] | None, str]]:
+def iter_rows(text: io.TextIOWrapper, delimiter: str) -> Iterator[RawRow]:
     """Yield (line number, row or None, problem) for each non-blank record after the header."""
-    reader = csv.reader(text, delimiter=delimiter)
+    line = 0
     try:
-        columns = _read_header(reader)
-        while True:
-            try:
-                values = next(reader)
-            except StopIteration:
-                return
-            line = reader.line_num
-            if not any(value.strip() for value in values):
-                continue
+        header, rows = read_rows(text, delimiter)
+        if not header:
+            raise ImportFileError(_("The file is empty."))
+        columns = [normalise_column(name) for name in header]
+        missing = [name for name in COLUMNS if name not in columns]
+        if missing:
+            raise ImportFileError(missing_columns_message(missing))
+        for line, values in rows:
             if len(values) != len(columns):
-                yield (
-                    line,
-                    None,
-                    _("Expected %(expected)d values, found %(found)d.")
-                    % {"expected": len(columns), "found": len(values)},
-                )
+                problem = _("Expected %(expected)d values, found %(found)d.") % {
+                    "expected": len(columns),
+                    "found": len(values),
+                }
+                yield line, None, problem
                 continue
             yield line, dict(zip(columns, values, strict=True)), ""
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            _("The file is not UTF-8 text (after line %(line)d).") % {"line": reader.line_num}
-        ) from exc
     except csv.Error as exc:
         raise ImportFileError(
             _("The file is not a valid CSV (line %(line)d: %(error)s).")
-            % {"line": reader.line_num, "error": exc}
+            % {"line": line + 1, "error": exc}
         ) from exc
 
 
 def import_companies(
     *,
-    stream: IO[bytes],
+    stream: BinaryIO,
     on_problem: Callable[[int, str], None],
     dry_run: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
@@ -423,7 +284,8 @@ def import_companies(
 
     Row problems go to `on_problem(line, message)` as they are found, so memory stays flat
     whatever the file's size. File-level problems (not a CSV, not UTF-8, missing columns)
-    raise ImportFileError and leave the registry untouched.
+    raise ImportFileError and leave the registry untouched. The stream must be seekable: it is
+    read once to prove its encoding, then again for the rows.
     """
     counts = ImportCounts()
     catalog = Catalog.load()
@@ -462,7 +324,7 @@ def _refresh_statistics() -> None:
 
 
 def _import_chunks(
-    rows: Iterator[tuple[int, dict[str, str] | None, str]],
+    rows: Iterator[RawRow],
     *,
     catalog: Catalog,
     counts: ImportCounts,
@@ -471,30 +333,39 @@ def _import_chunks(
     chunk_size: int,
 ) -> None:
     with transaction.atomic():
-        while True:
-            chunk = list(itertools.islice(rows, chunk_size))
-            if not chunk:
-                break
-            valid: dict[tuple[str, str], CompanyRow] = {}
-            for line, raw, problem in chunk:
-                counts.rows += 1
-                if raw is None:
-                    counts.invalid += 1
-                    on_problem(line, problem)
-                    continue
-                try:
-                    row = parse_row(raw, catalog=catalog, line=line)
-                except RowInvalid as invalid:
-                    counts.invalid += 1
-                    on_problem(line, str(invalid))
-                    continue
-                if row.key in valid:
-                    counts.duplicates += 1
-                    on_problem(
-                        line,
-                        _("Same company as line %(line)d; this later line wins.")
-                        % {"line": valid[row.key].line},
-                    )
-                    del valid[row.key]  # keep file order: the later line is applied
-                valid[row.key] = row
+        while chunk := list(itertools.islice(rows, chunk_size)):
+            valid = _valid_rows(chunk, catalog=catalog, counts=counts, on_problem=on_problem)
             save_rows(list(valid.values()), counts=counts, dry_run=dry_run)
+
+
+def _valid_rows(
+    chunk: list[RawRow],
+    *,
+    catalog: Catalog,
+    counts: ImportCounts,
+    on_problem: Callable[[int, str], None],
+) -> dict[tuple[str, str], CompanyRow]:
+    """The chunk's valid rows by company, in file order; the later of two lines wins."""
+    valid: dict[tuple[str, str], CompanyRow] = {}
+    for line, raw, problem in chunk:
+        counts.rows += 1
+        if raw is None:
+            counts.invalid += 1
+            on_problem(line, problem)
+            continue
+        try:
+            row = parse_row(raw, catalog=catalog, line=line)
+        except RowInvalid as invalid:
+            counts.invalid += 1
+            on_problem(line, str(invalid))
+            continue
+        if row.key in valid:
+            counts.duplicates += 1
+            on_problem(
+                line,
+                _("Same company as line %(line)d; this later line wins.")
+                % {"line": valid[row.key].line},
+            )
+            del valid[row.key]  # keep file order: the later line is applied
+        valid[row.key] = row
+    return valid

@@ -6,21 +6,15 @@ file exported here can be loaded by the command and the other way round.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import QuerySet
 from import_export import fields, resources
 
-from eligibility import importer
+from core.csvfiles import normalise_column, spreadsheet_safe
+from eligibility import importer, registry_rows
 from eligibility.models import Company, EligibilityCheck, Product
-
-# Cells a spreadsheet would run as a formula when the file is opened.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> object:
-    """Neutralise text that a spreadsheet would treat as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 class CompanyResource(resources.ModelResource):
@@ -31,39 +25,39 @@ class CompanyResource(resources.ModelResource):
 
     class Meta:
         model = Company
-        fields = importer.COLUMNS
-        export_order = importer.COLUMNS
+        fields = registry_rows.COLUMNS
+        export_order = registry_rows.COLUMNS
         import_id_fields = ("country", "tax_id")
         skip_diff = False
         use_bulk = False
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._catalog: importer.Catalog | None = None
-        self._parsed: dict[tuple[str, str], importer.CompanyRow] = {}
+        self._catalog: registry_rows.Catalog | None = None
+        self._parsed: dict[tuple[str, str], registry_rows.CompanyRow] = {}
 
     # --- import ---------------------------------------------------------------------------
 
-    def before_import(self, dataset, **kwargs):
-        self._catalog = importer.Catalog.load()
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        self._catalog = registry_rows.Catalog.load()
         self._parsed = {}
-        # Headers are matched like the command does: trimmed and in any case.
+        # Headers are matched like the command does: trimmed, in any case, `-` or space for `_`.
         if dataset.headers:
-            dataset.headers = [(name or "").strip().lower() for name in dataset.headers]
-        missing = [name for name in importer.COLUMNS if name not in (dataset.headers or [])]
+            dataset.headers = [normalise_column(name or "") for name in dataset.headers]
+        missing = [name for name in registry_rows.COLUMNS if name not in (dataset.headers or [])]
         if missing:
             raise ValidationError(
-                importer.ImportFileError.missing_columns_message(missing), code="missing_columns"
+                registry_rows.missing_columns_message(missing), code="missing_columns"
             )
 
-    def before_import_row(self, row, **kwargs):
+    def before_import_row(self, row: Any, **kwargs: Any) -> None:
         line = (kwargs.get("row_number") or 0) + 1  # the header is line 1
         raw = {name: "" if row.get(name) is None else str(row.get(name)) for name in row}
         try:
-            parsed = importer.parse_row(raw, catalog=self._catalog, line=line)
-        except importer.RowInvalid as invalid:
+            parsed = registry_rows.parse_row(raw, catalog=self._loaded_catalog(), line=line)
+        except registry_rows.RowInvalid as invalid:
             errors = {
-                (name if name in importer.COLUMNS else NON_FIELD_ERRORS): messages
+                (name if name in registry_rows.COLUMNS else NON_FIELD_ERRORS): messages
                 for name, messages in invalid.errors.items()
             }
             raise ValidationError(errors) from invalid
@@ -76,24 +70,31 @@ class CompanyResource(resources.ModelResource):
         )
         self._parsed[parsed.key] = parsed
 
-    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+    def _loaded_catalog(self) -> registry_rows.Catalog:
+        if self._catalog is None:  # rows validated outside an import (before_import not run)
+            self._catalog = registry_rows.Catalog.load()
+        return self._catalog
+
+    def import_field(
+        self, field: Any, instance: Company, row: Any, is_m2m: bool = False, **kwargs: Any
+    ) -> None:
         if field.column_name in ("products", "paid_by"):
             return  # saved with the subscriptions, after the company
         super().import_field(field, instance, row, is_m2m, **kwargs)
 
-    def after_save_instance(self, instance, row, **kwargs):
+    def after_save_instance(self, instance: Company, row: Any, **kwargs: Any) -> None:
         parsed = self._parsed.get((instance.country, instance.tax_id))
         if parsed is not None:
             importer.save_subscriptions([(instance, parsed)])
 
     # --- export ---------------------------------------------------------------------------
 
-    def filter_export(self, queryset, **kwargs):
+    def filter_export(self, queryset: QuerySet[Company], **kwargs: Any) -> QuerySet[Company]:
         return queryset.prefetch_related("subscriptions__product", "subscriptions__paid_by_partner")
 
     def dehydrate_products(self, company: Company) -> str:
         codes = sorted(sub.product.code for sub in company.subscriptions.all())
-        return importer.PRODUCT_SEPARATOR.join(codes)
+        return registry_rows.PRODUCT_SEPARATOR.join(codes)
 
     def dehydrate_paid_by(self, company: Company) -> str:
         payers = {sub.paid_by_partner for sub in company.subscriptions.all()}
@@ -101,7 +102,7 @@ class CompanyResource(resources.ModelResource):
             return ""
         partners = sorted(p.name for p in payers if p is not None)
         # One column holds one payer; a partner paying for any product is the one to keep.
-        return partners[0] if partners else importer.PAID_BY_CLIENT
+        return partners[0] if partners else registry_rows.PAID_BY_CLIENT
 
 
 class ProductResource(resources.ModelResource):
@@ -136,8 +137,11 @@ class EligibilityCheckResource(resources.ModelResource):
         )
         export_order = fields
 
-    def filter_export(self, queryset, **kwargs):
+    def filter_export(
+        self, queryset: QuerySet[EligibilityCheck], **kwargs: Any
+    ) -> QuerySet[EligibilityCheck]:
         return queryset.select_related("user", "partner")
 
-    def export_field(self, field, instance, **kwargs):
-        return spreadsheet_safe(super().export_field(field, instance, **kwargs))
+    def export_field(self, field: Any, instance: EligibilityCheck, **kwargs: Any) -> object:
+        value = super().export_field(field, instance, **kwargs)
+        return spreadsheet_safe(value) if isinstance(value, str) else value

@@ -473,13 +473,17 @@ def _loggable(text: str | None, limit: int) -> str:
 
 
 def _log_line(
-    user: User, source: str, entry: tuple[str, str, str, Decision], bulk_job=None
+    user: User,
+    source: str,
+    entry: tuple[str, str, str, Decision],
+    bulk_job=None,
+    partner: Partner | None = None,
 ) -> EligibilityCheck:
-    """One check log line. Inputs are truncated to the log's column sizes."""
+    """One check log line (for `partner`, else the user's). Inputs are cut to the columns."""
     country, raw, name, decision = entry
     return EligibilityCheck(
         user=user,
-        partner_id=user.partner_id,
+        partner_id=partner.pk if partner is not None else user.partner_id,
         source=source,
         country=_loggable(country, 8),
         raw_input=_loggable(raw, 128),
@@ -497,12 +501,20 @@ def log_checks(
     source: str,
     entries: Iterable[tuple[str, str, str, Decision]],
     bulk_job=None,
+    partner: Partner | None = None,
 ) -> int:
-    """Record checks in one insert (COPY for a bulk file's chunk on PostgreSQL)."""
+    """Record checks in one insert (COPY for a bulk file's chunk on PostgreSQL).
+
+    The lines carry `partner` when given (a bulk job acts for the partner that uploaded it),
+    else the user's partner.
+    """
     entries = list(entries)
+    partner_id = partner.pk if partner is not None else user.partner_id
     if len(entries) >= COPY_MIN_ROWS and connection.vendor == "postgresql":
-        return _copy_checks(user=user, source=source, entries=entries, bulk_job=bulk_job)
-    rows = [_log_line(user, source, entry, bulk_job) for entry in entries]
+        return _copy_checks(
+            user=user, partner_id=partner_id, source=source, entries=entries, bulk_job=bulk_job
+        )
+    rows = [_log_line(user, source, entry, bulk_job, partner) for entry in entries]
     EligibilityCheck.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
 
@@ -534,13 +546,15 @@ def _insert_log_line(line: EligibilityCheck) -> None:
         cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)  # noqa: S608
 
 
-def _copy_checks(*, user: User, source: str, entries: list, bulk_job) -> int:
+def _copy_checks(
+    *, user: User, partner_id: int | None, source: str, entries: list, bulk_job
+) -> int:
     table, columns, fields = _log_columns()
     per_row = ("country", "raw_input", "company_name", "tax_id", "result", "reason", "created_at")
     # Every other column is the same for the whole batch: worked out once, not once a row.
     fixed = {
         "user": user.pk,
-        "partner": user.partner_id,
+        "partner": partner_id,
         "source": source,
         "bulk_job": bulk_job.pk if bulk_job is not None else None,
     }

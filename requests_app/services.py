@@ -193,6 +193,7 @@ def create_launch(
     bulk_row: int | None = None,
     pending_approval: bool = False,
     notify: bool = True,
+    decision: Decision | None = None,
 ) -> PartnerRequest:
     """Send a launch request for an `available` company, or raise RequestRefused.
 
@@ -201,8 +202,10 @@ def create_launch(
     a second call for the same (bulk_job, bulk_row) returns the request the first one made.
     With ``pending_approval`` the request waits for the Dealdesk: no AE yet, and no e-mail
     (the Dealdesk hears once per job through notify_dealdesk_of_bulk_launches).
+    A ``decision`` already made and logged by the caller is used as it is (no second check or
+    log line); a bulk row's launch is for the partner of its job.
     """
-    partner = _active_partner(user)
+    partner = bulk_job.partner if bulk_job is not None else _active_partner(user)
     if bulk_job is not None and bulk_row is not None:
         already = PartnerRequest.objects.filter(bulk_job=bulk_job, bulk_row=bulk_row).first()
         if already is not None:
@@ -217,7 +220,8 @@ def create_launch(
     )
     if errors:
         raise RequestRefused("invalid_details", " ".join(errors.values()))
-    decision = _check(user=user, country=country, tax_id=tax_id, company_name=company_name)
+    if decision is None:
+        decision = _check(user=user, country=country, tax_id=tax_id, company_name=company_name)
     refusal = refusal_for(decision)
     if refusal is not None:
         raise refusal

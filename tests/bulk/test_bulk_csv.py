@@ -10,16 +10,14 @@ from hypothesis import strategies as st
 from bulk.csv import (
     TEMPLATE_COLUMNS,
     Columns,
-    ReportWriter,
     UploadRejected,
     inspect_upload,
-    normalise_column,
-    read_rows,
     report_header,
-    safe_cell,
     template_csv,
-    text_stream,
 )
+from core.csvfiles import SafeCsvWriter as ReportWriter
+from core.csvfiles import normalise_column, read_rows, text_stream
+from core.csvfiles import spreadsheet_safe as safe_cell
 from tests.bulk.bulk_helpers import cnpj, csv_bytes
 
 MAX_ROWS = 50_000

@@ -5,9 +5,10 @@ from unittest import mock
 import pytest
 from django.db import OperationalError
 
-from bulk import services as bulk_services
+from bulk import worker as bulk_worker
 from bulk.models import BulkCheckJob
-from bulk.services import process_bulk_job, start_bulk_check
+from bulk.services import start_bulk_check
+from bulk.worker import process_bulk_job
 from eligibility.models import EligibilityCheck
 from requests_app.models import PartnerRequest, RequestStatus
 from tests.bulk.bulk_helpers import cnpj, csv_bytes, launch_row, parse_report
@@ -132,7 +133,7 @@ def test_a_refused_launch_is_reported_with_its_reason(alice, registry):
     from requests_app.services import RequestRefused
 
     refusal = RequestRefused("protected", "Another launch request for this company is open.")
-    with mock.patch("requests_app.services.create_launch", side_effect=refusal):
+    with mock.patch("bulk.launches.create_launch", side_effect=refusal):
         job = run(launch_job(alice, [launch_row(PROSPECT), launch_row(NEW_COMPANY)]))
     rows = report(job)
     assert all(r["reason"] == "Not launched: " + refusal.message for r in rows)
@@ -162,7 +163,7 @@ def test_a_resumed_launch_job_launches_no_row_twice(alice, registry, settings):
     settings.BULK_CHUNK_SIZE = 2
     rows = [launch_row(cnpj(70_000_000 + n)) for n in range(6)]
     job = launch_job(alice, rows)
-    real_log = bulk_services.log_checks
+    real_log = bulk_worker.log_checks
     calls = []
 
     def dies_in_second_chunk(**kwargs):
@@ -171,7 +172,7 @@ def test_a_resumed_launch_job_launches_no_row_twice(alice, registry, settings):
             raise OperationalError("worker lost")
         return real_log(**kwargs)
 
-    with mock.patch("bulk.services.log_checks", side_effect=dies_in_second_chunk):
+    with mock.patch("bulk.worker.log_checks", side_effect=dies_in_second_chunk):
         with pytest.raises(OperationalError):
             process_bulk_job(job_id=job.pk)
     assert PartnerRequest.objects.filter(bulk_job=job).count() == 2  # chunk 2 rolled back
@@ -184,3 +185,49 @@ def test_a_resumed_launch_job_launches_no_row_twice(alice, registry, settings):
     assert job.launched_count == 6
     assert [r["request_reference"] != "" for r in report(job)] == [True] * 6
     assert EligibilityCheck.objects.filter(bulk_job=job, source="bulk").count() == 6
+
+
+# --- A job acts for the partner that uploaded it, and decides each row once -------------------
+
+
+def test_a_launched_row_is_decided_and_logged_once(alice, registry):
+    with mock.patch("bulk.worker.decide_many", wraps=bulk_worker.decide_many) as decide:
+        job = run(launch_job(alice, [launch_row(PROSPECT)]))
+    assert PartnerRequest.objects.filter(bulk_job=job).count() == 1
+    assert decide.call_count == 1
+    (line,) = EligibilityCheck.objects.filter(tax_id=PROSPECT)
+    assert (line.source, line.bulk_job_id, line.result) == ("bulk", job.pk, "available")
+
+
+def test_a_user_moved_to_another_partner_after_upload_still_acts_for_the_uploading_one(
+    alice, charlie, registry
+):
+    uploader = alice.partner
+    # Past the size from which a chunk's log is written with COPY on PostgreSQL.
+    others = [{"tax_id": cnpj(80_000_000 + n)} for n in range(120)]
+    job = launch_job(alice, [launch_row(PROSPECT), launch_row(CLIENT), *others])
+    alice.partner = charlie.partner
+    alice.save()
+    job = run(job)
+    assert job.status == Status.DONE
+    assert set(EligibilityCheck.objects.values_list("partner_id", flat=True)) == {uploader.pk}
+    (launch,) = PartnerRequest.objects.filter(bulk_job=job)
+    assert (launch.partner_id, launch.created_by_id) == (uploader.pk, alice.pk)
+
+
+def test_a_partner_paused_before_the_job_runs_fails_it_with_a_reason(
+    alice, registry, on_commit, mailoutbox
+):
+    job = launch_job(alice, [launch_row(PROSPECT)])
+    alice.partner.is_active = False
+    alice.partner.save()
+    with on_commit():
+        job = run(job)
+    assert job.status == Status.FAILED
+    assert job.error_message == (
+        "Your organisation's access to the Reseller Hub is paused. Contact support."
+    )
+    assert not EligibilityCheck.objects.exists()
+    assert not PartnerRequest.objects.exists()
+    (message,) = mailoutbox
+    assert message.to == [alice.email]

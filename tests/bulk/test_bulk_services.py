@@ -5,17 +5,16 @@ from unittest import mock
 
 import pytest
 from django.db import OperationalError
+from django.urls import reverse
 from django.utils import timezone
 
+from bulk import reports as bulk_reports
 from bulk import services as bulk_services
+from bulk import worker as bulk_worker
 from bulk.csv import UploadRejected
 from bulk.models import BulkCheckJob, BulkReportChunk
-from bulk.services import (
-    MAX_ATTEMPTS,
-    process_bulk_job,
-    requeue_stuck_jobs,
-    start_bulk_check,
-)
+from bulk.services import requeue_stuck_jobs, start_bulk_check
+from bulk.worker import MAX_ATTEMPTS, process_bulk_job
 from eligibility.models import EligibilityCheck
 from tests.bulk.bulk_helpers import bad_checksum, cnpj, csv_bytes, formatted, parse_report
 from tests.bulk.conftest import BLOCKED, CLIENT, CLIENT_BRANCH, NEW_COMPANY, PROSPECT, PROTECTED
@@ -272,16 +271,18 @@ def test_a_big_chunk_logs_every_check_with_all_its_fields(alice, registry):
     assert (last.tax_id, last.result) == ("", "invalid")
 
 
-def test_report_is_emailed_with_the_csv_attached_and_a_link(alice, registry, on_commit, mailoutbox):
+def test_report_is_emailed_with_the_csv_attached_and_a_link(
+    alice, registry, on_commit, mailoutbox, settings
+):
     job = start(alice, [{"tax_id": CLIENT}, {"tax_id": "bad"}])
     with on_commit():
         job = run(job)
     (message,) = mailoutbox
     assert message.to == [alice.email]
     assert "companies.csv" in message.subject
-    assert "http://testserver/eligibility/bulk/" in message.body or "/eligibility/bulk/" in (
-        message.body
-    )
+    jobs_url = settings.SITE_URL + reverse("bulk:jobs")
+    assert f"Your organisation's files and reports: {jobs_url}\n" in message.body
+    assert "/report.csv" not in message.body  # the report is attached, not linked
     (attachment,) = message.attachments
     assert attachment[0] == f"bulk-check-{job.pk}-report.csv"
     content = attachment[1].encode() if isinstance(attachment[1], str) else attachment[1]
@@ -292,7 +293,7 @@ def test_report_is_emailed_with_the_csv_attached_and_a_link(alice, registry, on_
 def test_a_report_too_large_to_attach_is_linked_instead(
     alice, registry, on_commit, mailoutbox, monkeypatch
 ):
-    monkeypatch.setattr(bulk_services, "REPORT_ATTACHMENT_MAX_BYTES", 10)
+    monkeypatch.setattr(bulk_reports, "REPORT_ATTACHMENT_MAX_BYTES", 10)
     job = start(alice, [{"tax_id": CLIENT}])
     with on_commit():
         job = run(job)
@@ -305,7 +306,7 @@ def test_a_report_too_large_to_attach_is_linked_instead(
 def test_a_chunk_makes_one_decision_call_and_the_report_follows_the_file(alice, registry, settings):
     settings.BULK_CHUNK_SIZE = 3
     rows = [{"tax_id": cnpj(n)} for n in range(1, 11)]
-    with mock.patch("bulk.services.decide_many", wraps=bulk_services.decide_many) as decide:
+    with mock.patch("bulk.worker.decide_many", wraps=bulk_worker.decide_many) as decide:
         job = run(start(alice, rows))
     assert decide.call_count == 4  # 3 + 3 + 3 + 1
     assert [r["tax_id"] for r in report_rows(job)] == [cnpj(n) for n in range(1, 11)]
@@ -356,7 +357,7 @@ def test_a_worker_that_dies_mid_job_loses_nothing_and_repeats_nothing(alice, reg
     settings.BULK_CHUNK_SIZE = 4
     rows = [{"tax_id": cnpj(n)} for n in range(1, 11)]
     job = start(alice, rows)
-    real_log = bulk_services.log_checks
+    real_log = bulk_worker.log_checks
     calls = []
 
     def dies_in_second_chunk(**kwargs):
@@ -365,7 +366,7 @@ def test_a_worker_that_dies_mid_job_loses_nothing_and_repeats_nothing(alice, reg
             raise OperationalError("server closed the connection unexpectedly")
         return real_log(**kwargs)
 
-    with mock.patch("bulk.services.log_checks", side_effect=dies_in_second_chunk):
+    with mock.patch("bulk.worker.log_checks", side_effect=dies_in_second_chunk):
         with pytest.raises(OperationalError):
             process_bulk_job(job_id=job.pk)
     job.refresh_from_db()
@@ -384,7 +385,7 @@ def test_a_worker_that_dies_mid_job_loses_nothing_and_repeats_nothing(alice, reg
 def test_a_run_that_lost_its_claim_stops_without_writing(alice, registry, settings):
     settings.BULK_CHUNK_SIZE = 2
     job = start(alice, [{"tax_id": cnpj(n)} for n in range(1, 7)])
-    real_decide = bulk_services.decide_many
+    real_decide = bulk_worker.decide_many
     calls = []
 
     def another_worker_claims(**kwargs):
@@ -393,7 +394,7 @@ def test_a_run_that_lost_its_claim_stops_without_writing(alice, registry, settin
             BulkCheckJob.objects.filter(pk=job.pk).update(attempts=5)
         return real_decide(**kwargs)
 
-    with mock.patch("bulk.services.decide_many", side_effect=another_worker_claims):
+    with mock.patch("bulk.worker.decide_many", side_effect=another_worker_claims):
         assert process_bulk_job(job_id=job.pk) == "superseded"
     job.refresh_from_db()
     assert job.processed_rows == 2
@@ -404,7 +405,7 @@ def test_an_unexpected_error_fails_the_job_with_a_sentence_for_the_user(
     alice, registry, on_commit, mailoutbox, caplog
 ):
     job = start(alice, [{"tax_id": CLIENT}])
-    with mock.patch("bulk.services.decide_many", side_effect=ValueError("boom: internal detail")):
+    with mock.patch("bulk.worker.decide_many", side_effect=ValueError("boom: internal detail")):
         with on_commit():
             job = run(job)
     assert job.status == Status.FAILED
@@ -475,7 +476,7 @@ def test_the_beat_task_name_is_the_one_scheduled(settings):
 
 def test_failed_jobs_can_be_retried_by_staff(alice, registry):
     job = start(alice, [{"tax_id": CLIENT}])
-    with mock.patch("bulk.services.decide_many", side_effect=ValueError):
+    with mock.patch("bulk.worker.decide_many", side_effect=ValueError):
         job = run(job)
     assert job.status == Status.FAILED
     with mock.patch("bulk.tasks.process_bulk_job_task.delay_on_commit"):

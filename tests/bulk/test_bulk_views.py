@@ -10,7 +10,7 @@ from django.test import Client
 
 from bulk.forms import BulkUploadHandler
 from bulk.models import BulkCheckJob
-from bulk.services import process_bulk_job
+from bulk.worker import process_bulk_job
 from tests.bulk.bulk_helpers import cnpj, csv_bytes, launch_row
 from tests.bulk.conftest import CLIENT, PROSPECT
 from tests.factories import UserFactory

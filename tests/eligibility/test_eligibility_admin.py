@@ -8,6 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from tablib import Dataset
 
+from bulk.csv import report_header
+from core.csvfiles import FORMULA_TRIGGERS
 from eligibility.models import Company, EligibilityCheck, Product, Subscription
 from eligibility.resources import CompanyResource, ProductResource
 from eligibility.services import check_company
@@ -66,6 +68,18 @@ def test_exported_log_neutralises_formulas_typed_by_partners(staff_client, alice
     check_company(user=alice, country="BR", raw_tax_id="=HYPERLINK(1)", company_name="@SUM(A1)")
     (row,) = export_csv(staff_client, CHECKS, "eligibilitycheckresource", CHECK_COLUMNS)
     assert row["raw_input"] == "'=HYPERLINK(1)" and row["company_name"] == "'@SUM(A1)"
+
+
+@pytest.mark.parametrize("trigger", sorted(FORMULA_TRIGGERS))
+def test_exported_log_neutralises_the_same_triggers_as_the_bulk_report(
+    staff_client, alice, trigger
+):
+    name = f"{trigger}cmd|' /C calc'!A0"
+    check_company(user=alice, country="BR", raw_tax_id="1", company_name=name)
+    (row,) = export_csv(staff_client, CHECKS, "eligibilitycheckresource", CHECK_COLUMNS)
+    report = report_header([name], ",").decode("utf-8-sig")
+    (report_cell, *_result_columns) = next(csv.reader(io.StringIO(report, newline="")))
+    assert row["company_name"] == report_cell == "'" + name
 
 
 def test_export_follows_the_list_filters(staff_client, alice, charlie):

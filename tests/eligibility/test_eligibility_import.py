@@ -250,16 +250,55 @@ def test_missing_columns_are_named_and_nothing_is_written(tmp_path, products, he
     assert Company.objects.count() == 0
 
 
-def test_file_that_is_not_utf8_is_refused_and_nothing_is_written(tmp_path, products):
+def test_windows_1252_file_from_a_spreadsheet_is_read(tmp_path, products):
     path = write(
         tmp_path,
         HEADER,
-        "BR,45723174000110,Good,prospect,,",
+        "BR,45723174000110,São Paulo Ginástica — Ltda,prospect,,",
         "MX,GFA010203CX4,Ferretería,prospect,,",
         encoding="cp1252",
+        newline="\r\n",
     )
-    with pytest.raises(CommandError, match="not UTF-8"):
-        run(path)
+    out, err = run(path)
+    assert registry() == {
+        ("BR", "45723174000110"): ("São Paulo Ginástica — Ltda", "prospect"),
+        ("MX", "GFA010203CX4"): ("Ferretería", "prospect"),
+    }
+    assert err == "" and "2 created" in out
+
+
+def test_tab_delimited_file_with_a_bom_is_read(tmp_path, products):
+    path = write(
+        tmp_path,
+        HEADER.replace(",", "\t"),
+        "BR\t45.723.174/0001-10\tAcademia, Centro\tclient\twellhub-standard\tclient",
+        encoding="utf-8-sig",
+    )
+    run(path)
+    assert registry() == {("BR", "45723174000110"): ("Academia, Centro", "client")}
+    assert subscriptions() == [("45723174000110", "wellhub-standard", None)]
+
+
+def test_semicolon_delimited_windows_1252_file_with_quoted_fields_is_read(tmp_path, products):
+    path = write(
+        tmp_path,
+        HEADER.replace(",", ";"),
+        'BR;45723174000110;"Açaí; Cia ""Centro""";prospect;;',
+        encoding="cp1252",
+        newline="\r\n",
+    )
+    run(path)
+    assert registry() == {("BR", "45723174000110"): ('Açaí; Cia "Centro"', "prospect")}
+
+
+def test_bytes_that_no_encoding_can_read_are_refused_and_nothing_is_written(tmp_path, products):
+    # 0x81 is undefined in Windows-1252 and invalid on its own in UTF-8.
+    path = tmp_path / "companies.csv"
+    path.write_bytes(
+        f"{HEADER}\nBR,45723174000110,Good,prospect,,\n".encode() + b"MX,1,Caf\x81,,,\n"
+    )
+    with pytest.raises(CommandError, match="characters we cannot read"):
+        run(str(path))
     assert Company.objects.count() == 0
 
 

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
-from eligibility.importer import (
-    COLUMNS,
-    DEFAULT_CHUNK_SIZE,
-    ImportCounts,
-    ImportFileError,
-    import_companies,
-)
+from eligibility.importer import DEFAULT_CHUNK_SIZE, ImportCounts, ImportFileError, import_companies
+from eligibility.registry_rows import COLUMNS
 
 
 class Command(BaseCommand):
     help = (
-        f"Create or update companies from a UTF-8 CSV file with the header {','.join(COLUMNS)}. "
+        f"Create or update companies from a CSV file with the header {','.join(COLUMNS)} "
+        "(UTF-8 or Windows-1252; comma, semicolon or tab). "
         "products holds |-separated product codes; paid_by is client or a partner's name. "
         "Safe to re-run: existing companies are updated, never duplicated."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("file", help="path of the CSV file")
         parser.add_argument(
             "--dry-run",
@@ -34,7 +33,7 @@ class Command(BaseCommand):
             help=f"rows per batch (default {DEFAULT_CHUNK_SIZE})",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["chunk_size"] < 1:
             raise CommandError("--chunk-size must be a positive whole number.")
         path = options["file"]
