@@ -281,8 +281,7 @@ def orm_check_row(user: User, country: str, raw_tax_id: str, company_name: str) 
     lines of the company's family, then its client's subscriptions or the open launches that
     protect it, then the log line.
     """
-    from eligibility.services import company_root
-    from eligibility.taxid import validate_tax_id
+    from eligibility.taxid import company_root, validate_tax_id
     from requests_app.models import OPEN_LAUNCH_STATUSES, PartnerRequest, RequestKind
 
     validation = validate_tax_id(country, raw_tax_id)

@@ -41,16 +41,17 @@ from bulk.csv import (
 )
 from bulk.models import RESULT_ORDER, BulkCheckJob, BulkReportChunk
 from core.emails import Attachment, queue_email
+from eligibility.checklog import log_checks
+from eligibility.decision import Decision, Reason, invalid_decision
 from eligibility.models import EligibilityCheck, EligibilityResult
-from eligibility.services import (
-    Decision,
-    Reason,
-    decide_many,
-    invalid_decision,
-    log_checks,
-    protection_key,
+from eligibility.services import decide_many
+from eligibility.taxid import TaxIdResult, protection_key, validate_tax_id
+from requests_app.launch import (
+    create_launch,
+    launch_details_errors,
+    notify_dealdesk_of_bulk_launches,
 )
-from eligibility.taxid import TaxIdResult, validate_tax_id
+from requests_app.shared import RequestRefused
 
 logger = logging.getLogger(__name__)
 
@@ -470,8 +471,6 @@ class _JobRun:
 
     def _launch(self, line, cells, decision: Decision, name: str, launched_lines):
         """Launch an `available` row: (decision to report, reason, request reference)."""
-        from requests_app.services import RequestRefused, create_launch, launch_details_errors
-
         details = {
             "contact_name": self.cell["contact_name"](cells),
             "contact_email": self.cell["contact_email"](cells),
@@ -495,6 +494,7 @@ class _JobRun:
                     bulk_row=line,
                     pending_approval=True,
                     notify=False,
+                    decision=decision,
                     **details,
                 )
         except RequestRefused as refused:
@@ -532,8 +532,6 @@ class _JobRun:
         return b"".join([header, *(bytes(data) for data in chunks.iterator(chunk_size=10))])
 
     def finish(self) -> None:
-        from requests_app.services import notify_dealdesk_of_bulk_launches
-
         if self.processed != self.job.total_rows:
             logger.warning(
                 "Bulk job %s: %s rows processed, %s counted at upload.",

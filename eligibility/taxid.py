@@ -232,3 +232,37 @@ def validate_tax_id(country: str, raw: str) -> TaxIdResult:
 def company_root(country: str, compact: str) -> str:
     """The key shared by a company and its branches: the CNPJ root in Brazil, else the ID."""
     return cnpj_root(compact) if country.upper() == "BR" else compact
+
+
+def protection_key(country: str, compact: str) -> str:
+    """What an open launch request protects: the company with all its branches (``BR:11222333``).
+
+    The database allows one open launch per key, so two partners never hold the same company.
+    """
+    return f"{country}:{company_root(country, compact)}"
+
+
+# --- Showing Tax IDs --------------------------------------------------------------------------
+
+
+def country_name(country: str) -> str:
+    """The country's name in the active language (the code itself when it is not supported)."""
+    return str(SUPPORTED_COUNTRIES.get(country, country))
+
+
+def format_tax_id(country: str, compact: str) -> str:
+    """The Tax ID as people write it in that country (11.222.333/0001-81); never raises."""
+    if not compact or country not in _VALIDATORS:
+        return compact
+    if len(compact) > MAX_INPUT_LENGTH:  # not a Tax ID: not worth keeping around
+        return _formatted.__wrapped__(country, compact)
+    return _formatted(country, compact)
+
+
+@lru_cache(maxsize=4096)
+def _formatted(country: str, compact: str) -> str:
+    # Pages show the same few Tax IDs again and again (recent checks, request lists).
+    try:
+        return str(validator_module(country).format(compact))
+    except Exception:  # noqa: BLE001 - a display nicety must never break a page
+        return compact

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.demo import AE_GROUP
-from requests_app import services
+from requests_app import status as status_changes
 from requests_app.models import (
     FOLLOWUP_KINDS,
     SYSTEM_ONLY_STATUSES,
@@ -18,7 +18,7 @@ from requests_app.models import (
     RequestKind,
     RequestStatus,
 )
-from requests_app.services import InvalidTransition
+from requests_app.shared import InvalidTransition
 
 
 def _is_ae(user) -> bool:
@@ -248,12 +248,12 @@ class PartnerRequestAdmin(admin.ModelAdmin):
         # Status and AE go through the services (history, e-mails), never a raw save.
         current = PartnerRequest.objects.select_related("partner").get(pk=obj.pk)
         if "assigned_ae" in form.changed_data:
-            services.reassign_ae(
+            status_changes.reassign_ae(
                 request=current, ae=form.cleaned_data["assigned_ae"], actor=request.user
             )
         if "status" in form.changed_data:
             try:
-                services.change_status(
+                status_changes.change_status(
                     request=current,
                     to_status=form.cleaned_data["status"],
                     actor=request.user,
@@ -271,7 +271,7 @@ class PartnerRequestAdmin(admin.ModelAdmin):
                 refused.append(str(item))
                 continue
             try:
-                services.change_status(request=item, to_status=to_status, actor=request.user)
+                status_changes.change_status(request=item, to_status=to_status, actor=request.user)
             except InvalidTransition:
                 refused.append(str(item))
             else:
@@ -321,11 +321,15 @@ class PartnerRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Dealdesk: approve pending bulk launches"), permissions=["change"])
     def dealdesk_approve(self, request, queryset):
-        self._dealdesk(request, queryset, services.approve_bulk_launches, RequestStatus.APPROVED)
+        self._dealdesk(
+            request, queryset, status_changes.approve_bulk_launches, RequestStatus.APPROVED
+        )
 
     @admin.action(description=_("Dealdesk: reject pending bulk launches"), permissions=["change"])
     def dealdesk_reject(self, request, queryset):
-        self._dealdesk(request, queryset, services.reject_bulk_launches, RequestStatus.REJECTED)
+        self._dealdesk(
+            request, queryset, status_changes.reject_bulk_launches, RequestStatus.REJECTED
+        )
 
     def _dealdesk(self, request, queryset, decide, status):
         outcome = decide(

@@ -2,7 +2,7 @@
 
 from django import template
 
-from eligibility.services import format_tax_id
+from eligibility.taxid import format_tax_id
 from requests_app.models import RequestStatus
 
 register = template.Library()

@@ -129,10 +129,10 @@ def test_the_same_company_twice_is_launched_once(alice, registry, settings, chun
 
 
 def test_a_refused_launch_is_reported_with_its_reason(alice, registry):
-    from requests_app.services import RequestRefused
+    from requests_app.shared import RequestRefused
 
     refusal = RequestRefused("protected", "Another launch request for this company is open.")
-    with mock.patch("requests_app.services.create_launch", side_effect=refusal):
+    with mock.patch("bulk.services.create_launch", side_effect=refusal):
         job = run(launch_job(alice, [launch_row(PROSPECT), launch_row(NEW_COMPANY)]))
     rows = report(job)
     assert all(r["reason"] == "Not launched: " + refusal.message for r in rows)

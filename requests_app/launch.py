@@ -1,0 +1,187 @@
+"""Launch requests: a partner asks to bring an `available` company to Wellhub and holds it.
+
+The database allows one open launch per protection key (a company with its branches), so two
+partners never both hold a company, even when they submit at the same moment.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Partner, User
+from accounts.rules import acting_partner, business_model_refusal
+from eligibility.decision import REASON_MESSAGES, Decision, Reason
+from eligibility.models import Company
+from eligibility.taxid import protection_key
+from requests_app import notifications
+from requests_app.models import (
+    PartnerRequest,
+    RequestKind,
+    RequestStatus,
+    parse_employee_count,
+    validate_contact_phone,
+)
+from requests_app.selectors import choose_ae, open_launch_holding
+from requests_app.shared import RequestRefused, checked_decision, record_creation, refusal_for
+
+
+def launch_details_errors(
+    *,
+    partner: Partner,
+    contact_name: str,
+    contact_email: str,
+    contact_phone: str,
+    employee_count: object,
+    business_model: str,
+) -> dict[str, str]:
+    """Field name -> what is wrong with the contact and commercial data of a launch."""
+    errors: dict[str, str] = {}
+    if not (contact_name or "").strip():
+        errors["contact_name"] = _("Enter the name of the person to contact.")
+    elif len(contact_name.strip()) > 200:
+        errors["contact_name"] = _("The contact name can be at most 200 characters.")
+    checks: tuple[tuple[str, Any, object], ...] = (
+        ("contact_email", validate_email, (contact_email or "").strip()),
+        ("contact_phone", validate_contact_phone, (contact_phone or "").strip()),
+        ("employee_count", parse_employee_count, employee_count),
+    )
+    for name, validate, value in checks:
+        try:
+            validate(value)
+        except ValidationError as exc:
+            errors[name] = " ".join(str(message) for message in exc.messages)
+    if len((contact_email or "").strip()) > 254 and "contact_email" not in errors:
+        errors["contact_email"] = _("The contact e-mail address is too long.")
+    refusal = business_model_refusal(partner, business_model)
+    if refusal:
+        errors["business_model"] = refusal
+    return errors
+
+
+def create_launch(
+    *,
+    user: User,
+    country: str,
+    tax_id: str,
+    company_name: str,
+    contact_name: str,
+    contact_email: str,
+    contact_phone: str,
+    employee_count: int | str,
+    business_model: str,
+    bulk_job: Model | None = None,
+    bulk_row: int | None = None,
+    pending_approval: bool = False,
+    notify: bool = True,
+    decision: Decision | None = None,
+) -> PartnerRequest:
+    """Send a launch request for an `available` company, or raise RequestRefused.
+
+    The company is checked (and the check logged) here, unless the caller passes the
+    ``decision`` it has already made and logged for this company (a bulk row): then the
+    decision's country and Tax ID are the ones launched. Either way the database refuses a
+    second open launch for the company. For a bulk row the call is idempotent: a second call
+    for the same (bulk_job, bulk_row) returns the request the first one made. With
+    ``pending_approval`` the request waits for the Dealdesk: no AE yet, and no e-mail (the
+    Dealdesk hears once per job through notify_dealdesk_of_bulk_launches).
+    """
+    partner = acting_partner(user)
+    if bulk_job is not None and bulk_row is not None:
+        already = PartnerRequest.objects.filter(bulk_job=bulk_job, bulk_row=bulk_row).first()
+        if already is not None:
+            return already
+    details = {
+        "contact_name": contact_name,
+        "contact_email": contact_email,
+        "contact_phone": contact_phone,
+        "employee_count": employee_count,
+        "business_model": business_model,
+    }
+    errors = launch_details_errors(partner=partner, **details)
+    if errors:
+        raise RequestRefused("invalid_details", " ".join(errors.values()))
+    if decision is None:
+        decision = checked_decision(
+            user=user, country=country, tax_id=tax_id, company_name=company_name
+        )
+    refusal = refusal_for(decision)
+    if refusal is not None:
+        raise refusal
+    fields = {
+        "status": RequestStatus.PENDING_APPROVAL if pending_approval else RequestStatus.SUBMITTED,
+        "assigned_ae": None if pending_approval else choose_ae(partner=partner),
+        "company_name": (company_name or "").strip()[:255],
+        "business_model": business_model,
+        "contact_name": contact_name.strip(),
+        "contact_email": contact_email.strip(),
+        "contact_phone": " ".join(contact_phone.split()),
+        "employee_count": parse_employee_count(employee_count),
+        "bulk_job": bulk_job,
+        "bulk_row": bulk_row,
+    }
+    launch = _insert_launch(partner=partner, user=user, decision=decision, fields=fields)
+    if notify and not pending_approval:
+        notifications.notify_launch_submitted(launch)
+    return launch
+
+
+def _insert_launch(
+    *, partner: Partner, user: User, decision: Decision, fields: dict[str, Any]
+) -> PartnerRequest:
+    """Create the launch and its registry company together; a refused insert is explained."""
+    key = protection_key(decision.country, decision.tax_id)
+    try:
+        with transaction.atomic():
+            company, _created = Company.objects.get_or_create(
+                country=decision.country,
+                tax_id=decision.tax_id,
+                defaults={"status": Company.Status.PROSPECT},
+            )
+            launch = PartnerRequest.objects.create(
+                kind=RequestKind.LAUNCH,
+                partner=partner,
+                created_by=user,
+                company=company,
+                protection_key=key,
+                protected_until=timezone.now() + timedelta(days=settings.PROTECTION_DAYS),
+                **fields,
+            )
+            record_creation(launch, actor=user)
+    except IntegrityError as exc:
+        raise _launch_conflict(
+            partner=partner, key=key, bulk_job=fields["bulk_job"], bulk_row=fields["bulk_row"]
+        ) from exc
+    return launch
+
+
+def _launch_conflict(
+    *, partner: Partner, key: str, bulk_job: Model | None, bulk_row: int | None
+) -> RequestRefused:
+    """Explain an insert the database refused: someone holds the company (maybe we do)."""
+    holder = open_launch_holding(key)
+    if holder is not None and holder.partner_id == partner.pk:
+        return RequestRefused(
+            Reason.OWN_OPEN_REQUEST, str(REASON_MESSAGES[Reason.OWN_OPEN_REQUEST]), existing=holder
+        )
+    if holder is None and bulk_job is not None:
+        same_row = PartnerRequest.objects.filter(bulk_job=bulk_job, bulk_row=bulk_row).first()
+        if same_row is not None:
+            return RequestRefused(
+                "bulk_row_launched", _("This row was already launched."), existing=same_row
+            )
+    return RequestRefused(Reason.PROTECTED, str(REASON_MESSAGES[Reason.PROTECTED]))
+
+
+def notify_dealdesk_of_bulk_launches(*, job: Model, count: int) -> None:
+    """One e-mail to the Dealdesk: ``count`` launches of ``job`` wait for approval."""
+    if count > 0:
+        notifications.notify_dealdesk(job=job, count=count)
