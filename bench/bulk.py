@@ -234,10 +234,10 @@ def measure(job_id: int, trace: bool) -> dict:
     """Run one job in this (fresh) process: seconds and memory."""
     import tracemalloc
 
-    from hub.tasks import send_email_task
     from kombu.utils.json import dumps
 
     from bulk import services as bulk_services
+    from core.emails import send_email_task
 
     # The report e-mail is handed to the broker as a worker would (serialised), not sent:
     # delivering it is the e-mail task's own run.

@@ -6,9 +6,11 @@ costs the same number of queries for a partner with two requests or two thousand
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
-from accounts.models import Partner
+from accounts.models import Partner, User
 from bulk.models import BulkCheckJob
 from eligibility.selectors import recent_checks
 from requests_app.selectors import (
@@ -23,7 +25,7 @@ RECENT_CHECKS = 10
 LIST_LIMIT = 20
 
 
-def recent_bulk_jobs(partner: Partner) -> QuerySet:
+def recent_bulk_jobs(partner: Partner) -> QuerySet[BulkCheckJob]:
     # The uploaded file and the report can be megabytes each: never load them here.
     return (
         BulkCheckJob.objects.filter(partner=partner)
@@ -32,7 +34,7 @@ def recent_bulk_jobs(partner: Partner) -> QuerySet:
     )
 
 
-def context_for(user) -> dict:
+def context_for(user: User) -> dict[str, Any]:
     """The dashboard of the partner the user acts for; none for staff or a paused partner."""
     partner = user.active_partner
     if partner is None:

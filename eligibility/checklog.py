@@ -18,10 +18,10 @@ Every other read and write of the project goes through the ORM.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.db import connection, connections, router
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from accounts.models import Partner, User
@@ -82,7 +82,7 @@ def subscription_rows(company_ids: Collection[int]) -> list[tuple[Any, ...]]:
     return _fetch(db, sql, params)
 
 
-def _fetch(db: str, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+def _fetch(db: str, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connections[db].cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
@@ -102,7 +102,8 @@ def _names(model: type[Model], *fields: str, using: str = "default") -> tuple[st
     """The model's table and these fields' columns, quoted for SQL written by hand."""
     quote = connections[using].ops.quote_name
     meta = model._meta
-    return quote(meta.db_table), [quote(meta.get_field(name).column) for name in fields]
+    columns = [quote(str(cast("Field[Any, Any]", meta.get_field(name)).column)) for name in fields]
+    return quote(meta.db_table), columns
 
 
 # --- Writing the check log --------------------------------------------------------------------

@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from operator import mul
 from types import ModuleType
+from typing import cast
 
+from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import InvalidChecksum, InvalidLength
 
 MAX_INPUT_LENGTH = 64
 
-SUPPORTED_COUNTRIES: dict[str, str] = {
+SUPPORTED_COUNTRIES: dict[str, Promise] = {
     "AR": _("Argentina"),
     "BR": _("Brazil"),
     "CL": _("Chile"),
@@ -161,7 +163,7 @@ def _is_valid_numeric_cnpj(number: str) -> bool:
     first = (11 - sum(map(mul, _CNPJ_WEIGHTS_1, digits))) % 11 % 10
     if first != digits[12]:
         return False
-    return (11 - sum(map(mul, _CNPJ_WEIGHTS_2, digits))) % 11 % 10 == digits[13]
+    return bool((11 - sum(map(mul, _CNPJ_WEIGHTS_2, digits))) % 11 % 10 == digits[13])
 
 
 def _check(country: str, number: str) -> str:
@@ -173,13 +175,13 @@ def _check(country: str, number: str) -> str:
         return number  # what stdnum returns for it, without its two cleaning passes
     module = validator_module(country)
     if country != "MX":
-        return module.validate(number)
+        return cast(str, module.validate(number))
     if number in MX_GENERIC_RFCS:
         raise _Rejected("generic_rfc")
     compact = module.validate(number, validate_check_digits=MX_CHECK_DIGITS)
     if len(compact) != MX_COMPANY_RFC_LENGTH:
         raise _Rejected("not_a_company")
-    return compact
+    return cast(str, compact)
 
 
 def validate_tax_id(country: str, raw: str) -> TaxIdResult:

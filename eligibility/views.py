@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from urllib.parse import urlencode
 
@@ -16,6 +17,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
+from django_htmx.middleware import HtmxDetails
 
 from accounts.models import Partner, User
 from accounts.rules import NoActivePartner, acting_partner, country_or_home
@@ -52,7 +54,15 @@ class RecentCheck:
     check_again_url: str
 
     @classmethod
-    def build(cls, created_at, country, tax_id, raw_input, company_name, result) -> RecentCheck:
+    def build(
+        cls,
+        created_at: datetime,
+        country: str,
+        tax_id: str,
+        raw_input: str,
+        company_name: str,
+        result: str,
+    ) -> RecentCheck:
         created_at = localtime(created_at)
         shown_tax_id = format_tax_id(country, tax_id) or raw_input
         query = {
@@ -118,9 +128,13 @@ def _error_field(decision: Decision) -> str:
     return "country" if decision.reason in COUNTRY_REASONS else "tax_id"
 
 
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails  # set by django_htmx's middleware
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
-def check(request: HttpRequest) -> HttpResponse:
+def check(request: HtmxHttpRequest) -> HttpResponse:
     """The check page; from the page's own script (htmx), a POST answers with the answer only.
 
     The new line of the recent checks goes along out of band, so the rest of the page stays as

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, Permission
 
 from accounts.demo import AE_GROUP
 from accounts.models import BusinessModel, Partner, User
+from accounts.rules import acting_partner
 from eligibility.models import Company
 from eligibility.taxid import format_tax_id
 from requests_app.followups import create_followup
@@ -39,7 +40,7 @@ def _grant_ae_permissions() -> None:
 
 
 def _launch(user: User, company: Company, *, name: str, model: str) -> PartnerRequest | None:
-    existing = _existing(user.partner, RequestKind.LAUNCH, company)
+    existing = _existing(acting_partner(user), RequestKind.LAUNCH, company)
     if existing is not None:
         return existing
     try:
@@ -60,12 +61,11 @@ def _launch(user: User, company: Company, *, name: str, model: str) -> PartnerRe
 
 
 def _takeover(user: User, company: Company) -> PartnerRequest | None:
-    existing = _existing(user.partner, RequestKind.TAKEOVER, company)
+    partner = acting_partner(user)
+    existing = _existing(partner, RequestKind.TAKEOVER, company)
     if existing is not None:
         return existing
-    decision = preview_decision(
-        partner=user.partner, country=company.country, tax_id=company.tax_id
-    )
+    decision = preview_decision(partner=partner, country=company.country, tax_id=company.tax_id)
     codes = [product.code for product in decision.takeover_products]
     if not codes:
         return None

@@ -39,7 +39,7 @@ def expire_protections(now: datetime | None = None) -> ExpiryReport:
             )
         except InvalidTransition:
             continue  # closed by staff meanwhile
-        report.expired.append(request.reference)
+        report.expired.append(request.reference or "")
 
     warn_until = now + timedelta(days=settings.PROTECTION_WARNING_DAYS)
     due_for_warning = open_launches.filter(
@@ -55,5 +55,5 @@ def expire_protections(now: datetime | None = None) -> ExpiryReport:
             if claimed:
                 notifications.notify_expiry_warning(request)
         if claimed:
-            report.warned.append(request.reference)
+            report.warned.append(request.reference or "")
     return report

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -66,6 +66,14 @@ class CompanyFieldsMixin(forms.Form):
         }
 
 
+def _offer_business_models(form: forms.Form, choices: list[tuple[str, str]]) -> None:
+    """The business models to choose from; the only one is chosen already."""
+    field = cast(forms.ChoiceField, form.fields["business_model"])
+    field.choices = choices
+    if len(choices) == 1:
+        field.initial = choices[0][0]
+
+
 def _style(form: forms.Form) -> None:
     for field in form.fields.values():
         widget = field.widget
@@ -111,10 +119,7 @@ class LaunchForm(CompanyFieldsMixin):
         self.fields["employee_count"].help_text = gettext("A whole number from 1 to %(max)s.") % {
             "max": f"{EMPLOYEE_COUNT_MAX:,}"
         }
-        choices = partner.business_model_choices()
-        self.fields["business_model"].choices = choices
-        if len(choices) == 1:
-            self.fields["business_model"].initial = choices[0][0]
+        _offer_business_models(self, partner.business_model_choices())
         _style(self)
 
 
@@ -141,9 +146,7 @@ class FollowupForm(CompanyFieldsMixin):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["products"].choices = [(product.code, product.name) for product in products]
-        choices = business_models
-        self.fields["business_model"].choices = choices
-        if len(choices) == 1:
-            self.fields["business_model"].initial = choices[0][0]
+        products_field = cast(forms.MultipleChoiceField, self.fields["products"])
+        products_field.choices = [(product.code, product.name) for product in products]
+        _offer_business_models(self, business_models)
         _style(self)

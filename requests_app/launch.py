@@ -96,17 +96,17 @@ def create_launch(
     """
     partner = acting_partner(user)
     if bulk_job is not None and bulk_row is not None:
-        already = PartnerRequest.objects.filter(bulk_job=bulk_job, bulk_row=bulk_row).first()
+        already = PartnerRequest.objects.filter(bulk_job_id=bulk_job.pk, bulk_row=bulk_row).first()
         if already is not None:
             return already
-    details = {
-        "contact_name": contact_name,
-        "contact_email": contact_email,
-        "contact_phone": contact_phone,
-        "employee_count": employee_count,
-        "business_model": business_model,
-    }
-    errors = launch_details_errors(partner=partner, **details)
+    errors = launch_details_errors(
+        partner=partner,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        employee_count=employee_count,
+        business_model=business_model,
+    )
     if errors:
         raise RequestRefused("invalid_details", " ".join(errors.values()))
     if decision is None:
@@ -173,7 +173,7 @@ def _launch_conflict(
             Reason.OWN_OPEN_REQUEST, str(REASON_MESSAGES[Reason.OWN_OPEN_REQUEST]), existing=holder
         )
     if holder is None and bulk_job is not None:
-        same_row = PartnerRequest.objects.filter(bulk_job=bulk_job, bulk_row=bulk_row).first()
+        same_row = PartnerRequest.objects.filter(bulk_job_id=bulk_job.pk, bulk_row=bulk_row).first()
         if same_row is not None:
             return RequestRefused(
                 "bulk_row_launched", _("This row was already launched."), existing=same_row
@@ -181,7 +181,7 @@ def _launch_conflict(
     return RequestRefused(Reason.PROTECTED, str(REASON_MESSAGES[Reason.PROTECTED]))
 
 
-def notify_dealdesk_of_bulk_launches(*, job: Model, count: int) -> None:
+def notify_dealdesk_of_bulk_launches(*, job: notifications.BulkJob, count: int) -> None:
     """One e-mail to the Dealdesk: ``count`` launches of ``job`` wait for approval."""
     if count > 0:
         notifications.notify_dealdesk(job=job, count=count)

@@ -77,7 +77,9 @@ def open_launches_by_key(keys: Collection[str]) -> dict[str, OpenLaunch]:
     rows = PartnerRequest.objects.filter(
         kind=RequestKind.LAUNCH, status__in=OPEN_LAUNCH_STATUSES, protection_key__in=keys
     ).values_list("protection_key", "id", "reference", "partner_id")
-    return {key: OpenLaunch(pk, reference, partner_id) for key, pk, reference, partner_id in rows}
+    return {
+        key: OpenLaunch(pk, reference or "", partner_id) for key, pk, reference, partner_id in rows
+    }
 
 
 def open_launch_holding(key: str) -> PartnerRequest | None:

@@ -36,7 +36,9 @@ def _transition(
     **fields: Any,
 ) -> None:
     """Move ``request`` to ``to_status`` with a conditional UPDATE and record it."""
-    current = PartnerRequest.objects.filter(pk=request.pk).values_list("status", flat=True).first()
+    current = (
+        PartnerRequest.objects.filter(pk=request.pk).values_list("status", flat=True).first() or ""
+    )
     allowed = TRANSITIONS.get(request.kind, {}).get(current, frozenset())
     if to_status not in allowed:
         raise InvalidTransition(

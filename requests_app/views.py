@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,6 +18,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.models import User
 from accounts.rules import acting_partner
 from eligibility.decision import Decision
 from eligibility.taxid import country_name, format_tax_id, validate_tax_id
@@ -29,11 +32,18 @@ from requests_app.followups import (
 )
 from requests_app.forms import COMPANY_NAME_MAX_LENGTH, TAX_ID_MAX_LENGTH, FollowupForm, LaunchForm
 from requests_app.launch import create_launch
-from requests_app.models import RequestKind, RequestStatus
+from requests_app.models import PartnerRequest, RequestKind, RequestStatus
 from requests_app.shared import RequestRefused, preview_decision, refusal_for
 from requests_app.templatetags.requests_tags import status_badge
 
 PAGE_SIZE = 25
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (every view here is behind login_required)."""
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101
+    return user
 
 
 def _company_values(source: QueryDict) -> dict[str, str]:
@@ -61,7 +71,7 @@ def _company_card(values: dict[str, str], decision: Decision | None) -> dict[str
 @login_required
 @require_http_methods(["GET", "POST"])
 def new_launch(request: HttpRequest) -> HttpResponse:
-    partner = acting_partner(request.user)
+    partner = acting_partner(_user(request))
     refusal = None
     if request.method == "POST":
         form = LaunchForm(request.POST, partner=partner)
@@ -69,7 +79,7 @@ def new_launch(request: HttpRequest) -> HttpResponse:
         decision = None
         if form.is_valid():
             try:
-                launch = create_launch(user=request.user, **form.cleaned_data)
+                launch = create_launch(user=_user(request), **form.cleaned_data)
             except RequestRefused as refused:
                 refusal = refused
             else:
@@ -100,7 +110,7 @@ def new_launch(request: HttpRequest) -> HttpResponse:
 
 
 def _followup(request: HttpRequest, kind: str) -> HttpResponse:
-    partner = acting_partner(request.user)
+    partner = acting_partner(_user(request))
     template = f"requests_app/{kind}_form.html"
     values = _company_values(request.POST if request.method == "POST" else request.GET)
     context: dict = {
@@ -123,7 +133,7 @@ def _followup(request: HttpRequest, kind: str) -> HttpResponse:
         return page(status=403 if forbidden else 200, decision=decision)
     products = offered_products(decision, kind)
     values = {**values, "country": decision.country, "tax_id": decision.tax_id}
-    form_kwargs = {
+    form_kwargs: dict[str, Any] = {
         "products": products,
         "business_models": followup_model_choices(partner=partner, kind=kind),
     }
@@ -131,7 +141,7 @@ def _followup(request: HttpRequest, kind: str) -> HttpResponse:
         form = FollowupForm(request.POST, **form_kwargs)
         if form.is_valid():
             try:
-                created = create_followup(kind=kind, user=request.user, **form.cleaned_data)
+                created = create_followup(kind=kind, user=_user(request), **form.cleaned_data)
             except RequestRefused as refused:
                 context["refusal"] = refused
                 return page(decision=decision)
@@ -203,7 +213,9 @@ _LIST_FIELDS = (
 )
 
 
-def _request_rows(requests, status_labels: dict, kind_labels: dict) -> list[RequestRow]:
+def _request_rows(
+    requests: Iterable[PartnerRequest], status_labels: dict[str, str], kind_labels: dict[str, str]
+) -> list[RequestRow]:
     rows = []
     for item in requests:
         company = item.company
@@ -212,7 +224,7 @@ def _request_rows(requests, status_labels: dict, kind_labels: dict) -> list[Requ
         protected = localtime(protected) if protected else None
         rows.append(
             RequestRow(
-                reference=item.reference,
+                reference=item.reference or "",
                 url=item.get_absolute_url(),
                 status=item.status,
                 status_label=status_labels.get(item.status, item.status),
@@ -235,7 +247,7 @@ def _request_rows(requests, status_labels: dict, kind_labels: dict) -> list[Requ
 @login_required
 @require_GET
 def request_list(request: HttpRequest) -> HttpResponse:
-    partner = acting_partner(request.user)
+    partner = acting_partner(_user(request))
     status = request.GET.get("status", "")
     kind = request.GET.get("kind", "")
     status = status if status in RequestStatus.values else ""
@@ -263,6 +275,6 @@ def request_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    acting_partner(request.user)
-    partner_request = selectors.get_partner_request(user=request.user, reference=reference)
+    acting_partner(_user(request))
+    partner_request = selectors.get_partner_request(user=_user(request), reference=reference)
     return render(request, "requests_app/detail.html", {"req": partner_request})
