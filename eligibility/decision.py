@@ -67,6 +67,8 @@ REASON_MESSAGES: dict[str, Promise] = {
 
 _CLIENT = Company.Status.CLIENT.value
 _BLOCKED = Company.Status.BLOCKED.value
+AVAILABLE = EligibilityResult.AVAILABLE.value
+UNAVAILABLE = EligibilityResult.UNAVAILABLE.value
 
 
 class RegistryLine(NamedTuple):
@@ -106,10 +108,11 @@ class OpenLaunch(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Asker:
-    """The partner asking, as far as the rule needs it."""
+    """The partner asking, as far as the rule needs it, and the language it is answered in."""
 
     partner_id: int
     takeover_refusal: str  # why it may not take over payment ("" when it may)
+    messages: Mapping[str, str]  # REASON_MESSAGES in the asker's language (reason_messages())
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +126,11 @@ class ClientOffers:
 NO_OFFERS = ClientOffers(holdings={}, active_products=())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
+    """The answer for one Tax ID. Read-only by agreement: the same company asked twice in a
+    batch gets the same Decision (`dataclasses.replace` makes a changed copy)."""
+
     country: str
     tax_id: str  # compact; "" when invalid
     result: str  # an EligibilityResult value
@@ -161,27 +167,23 @@ def decide(
     ``family`` is the registry lines sharing the company's root (its own line, its head office,
     its branches) in registry order; ``open_launch`` the open launch protecting that root.
     """
-    own = next((line for line in family if line.tax_id == tax_id), None)
+    own = _own_line(family, tax_id)
     if is_blocked(own, family):
-        return _answer(country, tax_id, EligibilityResult.UNAVAILABLE, Reason.BLOCKED, own)
+        return _answer(country, tax_id, UNAVAILABLE, Reason.BLOCKED, own, asker)
     client = own if own is not None and own.status == _CLIENT else _first_client(family)
     if client is not None:
         return _client_answer(country, tax_id, client, client is not own, offers, asker)
     if open_launch is not None:
         if open_launch.partner_id == asker.partner_id:
-            return _answer(
-                country,
-                tax_id,
-                EligibilityResult.UNAVAILABLE,
-                Reason.OWN_OPEN_REQUEST,
-                own,
-                own_request=open_launch,
-            )
-        return _answer(country, tax_id, EligibilityResult.UNAVAILABLE, Reason.PROTECTED, own)
+            reason = Reason.OWN_OPEN_REQUEST
+            return _answer(country, tax_id, UNAVAILABLE, reason, own, asker, open_launch)
+        return _answer(country, tax_id, UNAVAILABLE, Reason.PROTECTED, own, asker)
     reason = Reason.PROSPECT if own is not None else Reason.NEW_COMPANY
-    return _answer(
-        country, tax_id, EligibilityResult.AVAILABLE, reason, own, actions=[Action.LAUNCH]
-    )
+    return _answer(country, tax_id, AVAILABLE, reason, own, asker, actions=[Action.LAUNCH])
+
+
+# Plain loops below rather than generator expressions: a bulk file decides thousands of
+# companies, nearly all with a family of zero or one line.
 
 
 def is_blocked(own: RegistryLine | None, family: Sequence[RegistryLine]) -> bool:
@@ -189,16 +191,32 @@ def is_blocked(own: RegistryLine | None, family: Sequence[RegistryLine]) -> bool
     answer when a family has both)."""
     if own is not None and own.status in (_BLOCKED, _CLIENT):
         return own.status == _BLOCKED
-    return any(line.status == _BLOCKED for line in family)
+    for line in family:
+        if line.status == _BLOCKED:
+            return True
+    return False
 
 
 def may_be_protected(family: Sequence[RegistryLine]) -> bool:
     """Only a family with neither a client nor a blocked line is decided by open launches."""
-    return not any(line.status in (_CLIENT, _BLOCKED) for line in family)
+    for line in family:
+        if line.status == _CLIENT or line.status == _BLOCKED:
+            return False
+    return True
+
+
+def _own_line(family: Sequence[RegistryLine], tax_id: str) -> RegistryLine | None:
+    for line in family:
+        if line.tax_id == tax_id:
+            return line
+    return None
 
 
 def _first_client(family: Sequence[RegistryLine]) -> RegistryLine | None:
-    return next((line for line in family if line.status == _CLIENT), None)
+    for line in family:
+        if line.status == _CLIENT:
+            return line
+    return None
 
 
 def _client_answer(
@@ -226,7 +244,7 @@ def _client_answer(
         tax_id=tax_id,
         result=EligibilityResult.CLIENT,
         reason=reason,
-        message=reason_message(reason),
+        message=asker.messages[reason],
         company=client,
         holdings=held,
         upsell_products=upsell,
@@ -242,17 +260,18 @@ def _answer(
     result: str,
     reason: str,
     company: RegistryLine | None,
-    *,
+    asker: Asker,
     own_request: OpenLaunch | None = None,
+    *,
     actions: list[str] | None = None,
 ) -> Decision:
     return Decision(
-        country=country,
-        tax_id=tax_id,
-        result=result,
-        reason=reason,
-        message=reason_message(reason),
-        company=company,
+        country,
+        tax_id,
+        result,
+        reason,
+        asker.messages[reason],
+        company,
         own_request=own_request,
         actions=actions or [],
     )
@@ -269,9 +288,9 @@ def invalid_decision(validation: TaxIdResult) -> Decision:
     )
 
 
-def reason_message(reason: str) -> str:
-    """REASON_MESSAGES[reason] in the active language."""
-    return _reason_messages(get_language())[reason]
+def reason_messages() -> Mapping[str, str]:
+    """REASON_MESSAGES in the active language."""
+    return _reason_messages(get_language())
 
 
 @lru_cache(maxsize=32)

@@ -20,6 +20,7 @@ from eligibility.decision import (
     decide,
     invalid_decision,
     may_be_protected,
+    reason_messages,
 )
 from eligibility.models import Company, EligibilityCheck
 from eligibility.protections import open_launches_by_key
@@ -56,7 +57,11 @@ def decide_many(*, partner: Partner, items: Sequence[tuple[str, str]]) -> list[D
     }
     open_launches = open_launches_by_key(set(free_keys.values())) if free_keys else {}
 
-    asker = Asker(partner_id=partner.pk, takeover_refusal=takeover_refusal(partner))
+    asker = Asker(
+        partner_id=partner.pk,
+        takeover_refusal=takeover_refusal(partner),
+        messages=reason_messages(),
+    )
     decided = {
         item: decide(
             country=item[0],

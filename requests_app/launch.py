@@ -86,56 +86,74 @@ def create_launch(
 ) -> PartnerRequest:
     """Send a launch request for an `available` company, or raise RequestRefused.
 
-    The company is checked (and the check logged) here, unless the caller passes the
-    ``decision`` it has already made and logged for this company (a bulk row): then the
-    decision's country and Tax ID are the ones launched. Either way the database refuses a
-    second open launch for the company. For a bulk row the call is idempotent: a second call
-    for the same (bulk_job, bulk_row) returns the request the first one made. With
-    ``pending_approval`` the request waits for the Dealdesk: no AE yet, and no e-mail (the
-    Dealdesk hears once per job through notify_dealdesk_of_bulk_launches).
+    Checked and logged here, unless the caller gives the ``decision`` it already made and
+    logged (a bulk row). Idempotent per (bulk_job, bulk_row). With ``pending_approval`` it
+    waits for the Dealdesk: no AE yet, no e-mail (see notify_dealdesk_of_bulk_launches).
     """
     partner = acting_partner(user)
-    if bulk_job is not None and bulk_row is not None:
-        already = PartnerRequest.objects.filter(bulk_job_id=bulk_job.pk, bulk_row=bulk_row).first()
-        if already is not None:
-            return already
-    errors = launch_details_errors(
-        partner=partner,
-        contact_name=contact_name,
-        contact_email=contact_email,
-        contact_phone=contact_phone,
-        employee_count=employee_count,
-        business_model=business_model,
-    )
+    already = _bulk_row_launch(bulk_job, bulk_row)
+    if already is not None:
+        return already
+    details: dict[str, Any] = {
+        "contact_name": contact_name,
+        "contact_email": contact_email,
+        "contact_phone": contact_phone,
+        "employee_count": employee_count,
+        "business_model": business_model,
+    }
+    errors = launch_details_errors(partner=partner, **details)
     if errors:
         raise RequestRefused("invalid_details", " ".join(errors.values()))
     if decision is None:
         decision = checked_decision(
             user=user, country=country, tax_id=tax_id, company_name=company_name
         )
-    refusal = refusal_for(decision)
-    if refusal is not None:
-        raise refusal
+    _refuse_unless_available(decision)
     fields = {
         "status": RequestStatus.PENDING_APPROVAL if pending_approval else RequestStatus.SUBMITTED,
         "assigned_ae": None if pending_approval else choose_ae(partner=partner),
         "company_name": (company_name or "").strip()[:255],
-        "business_model": business_model,
-        "contact_name": contact_name.strip(),
-        "contact_email": contact_email.strip(),
-        "contact_phone": " ".join(contact_phone.split()),
-        "employee_count": parse_employee_count(employee_count),
-        "bulk_job": bulk_job,
-        "bulk_row": bulk_row,
+        **_stored_details(details),
     }
-    launch = _insert_launch(partner=partner, user=user, decision=decision, fields=fields)
+    launch = _insert_launch(
+        partner=partner, user=user, decision=decision, bulk=(bulk_job, bulk_row), fields=fields
+    )
     if notify and not pending_approval:
         notifications.notify_launch_submitted(launch)
     return launch
 
 
+def _refuse_unless_available(decision: Decision) -> None:
+    refusal = refusal_for(decision)
+    if refusal is not None:
+        raise refusal
+
+
+def _bulk_row_launch(bulk_job: Model | None, bulk_row: int | None) -> PartnerRequest | None:
+    """The launch already made for this line of a bulk file, if any."""
+    if bulk_job is None or bulk_row is None:
+        return None
+    return PartnerRequest.objects.filter(bulk_job_id=bulk_job.pk, bulk_row=bulk_row).first()
+
+
+def _stored_details(details: dict[str, Any]) -> dict[str, Any]:
+    """The contact and commercial data as stored (checked by launch_details_errors first)."""
+    return {
+        "business_model": details["business_model"],
+        "contact_name": details["contact_name"].strip(),
+        "contact_email": details["contact_email"].strip(),
+        "contact_phone": " ".join(details["contact_phone"].split()),
+        "employee_count": parse_employee_count(details["employee_count"]),
+    }
+
+
 def _insert_launch(
-    *, partner: Partner, user: User, decision: Decision, fields: dict[str, Any]
+    *,
+    partner: Partner,
+    user: User,
+    decision: Decision,
+    bulk: tuple[Model | None, int | None],
+    fields: dict[str, Any],
 ) -> PartnerRequest:
     """Create the launch and its registry company together; a refused insert is explained."""
     key = protection_key(decision.country, decision.tax_id)
@@ -153,18 +171,18 @@ def _insert_launch(
                 company=company,
                 protection_key=key,
                 protected_until=timezone.now() + timedelta(days=settings.PROTECTION_DAYS),
+                bulk_job_id=bulk[0].pk if bulk[0] is not None else None,
+                bulk_row=bulk[1],
                 **fields,
             )
             record_creation(launch, actor=user)
     except IntegrityError as exc:
-        raise _launch_conflict(
-            partner=partner, key=key, bulk_job=fields["bulk_job"], bulk_row=fields["bulk_row"]
-        ) from exc
+        raise _launch_conflict(partner=partner, key=key, bulk=bulk) from exc
     return launch
 
 
 def _launch_conflict(
-    *, partner: Partner, key: str, bulk_job: Model | None, bulk_row: int | None
+    *, partner: Partner, key: str, bulk: tuple[Model | None, int | None]
 ) -> RequestRefused:
     """Explain an insert the database refused: someone holds the company (maybe we do)."""
     holder = open_launch_holding(key)
@@ -172,12 +190,11 @@ def _launch_conflict(
         return RequestRefused(
             Reason.OWN_OPEN_REQUEST, str(REASON_MESSAGES[Reason.OWN_OPEN_REQUEST]), existing=holder
         )
-    if holder is None and bulk_job is not None:
-        same_row = PartnerRequest.objects.filter(bulk_job_id=bulk_job.pk, bulk_row=bulk_row).first()
-        if same_row is not None:
-            return RequestRefused(
-                "bulk_row_launched", _("This row was already launched."), existing=same_row
-            )
+    same_row = _bulk_row_launch(*bulk) if holder is None else None
+    if same_row is not None:
+        return RequestRefused(
+            "bulk_row_launched", _("This row was already launched."), existing=same_row
+        )
     return RequestRefused(Reason.PROTECTED, str(REASON_MESSAGES[Reason.PROTECTED]))
 
 
