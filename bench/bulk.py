@@ -58,6 +58,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection, transaction  # noqa: E402
+from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Partner, User  # noqa: E402
@@ -246,6 +247,7 @@ def measure(job_id: int, trace: bool) -> dict:
     # Warm up what any worker has loaded before its first job: modules, the connection.
     Company.objects.filter(pk=0).exists()
     bulk_services.validate_tax_id("BR", cnpj(1))
+    reverse("bulk:jobs")  # the URLconf, and with it every app's views, is loaded once
     result: dict = {}
     if trace:
         finish = bulk_services._JobRun.finish
