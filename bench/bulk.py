@@ -58,6 +58,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection, transaction  # noqa: E402
+from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Partner, User  # noqa: E402
@@ -246,6 +247,7 @@ def measure(job_id: int, trace: bool) -> dict:
     # Warm up what any worker has loaded before its first job: modules, the connection.
     Company.objects.filter(pk=0).exists()
     bulk_worker.validate_tax_id("BR", cnpj(1))
+    reverse("bulk:jobs")  # the URLconf, and with it every app's views, is loaded once
     result: dict = {}
     if trace:
         finish = bulk_worker._JobRun.finish
@@ -281,8 +283,7 @@ def orm_check_row(user: User, country: str, raw_tax_id: str, company_name: str) 
     lines of the company's family, then its client's subscriptions or the open launches that
     protect it, then the log line.
     """
-    from eligibility.services import company_root
-    from eligibility.taxid import validate_tax_id
+    from eligibility.taxid import company_root, validate_tax_id
     from requests_app.models import OPEN_LAUNCH_STATUSES, PartnerRequest, RequestKind
 
     validation = validate_tax_id(country, raw_tax_id)

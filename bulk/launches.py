@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 
 from bulk.csv import Columns
 from bulk.models import BulkCheckJob
+from eligibility.decision import Decision, Reason
 from eligibility.models import EligibilityResult
-from eligibility.services import Decision, Reason, protection_key
+from eligibility.taxid import protection_key
+from requests_app.launch import create_launch, launch_details_errors
 from requests_app.models import PartnerRequest
-from requests_app.services import RequestRefused, create_launch, launch_details_errors
+from requests_app.shared import RequestRefused
 
 DUPLICATE_IN_FILE = "duplicate_in_file"
 LAUNCH_COLUMNS = (
@@ -80,6 +82,7 @@ class BulkLauncher:
                     pending_approval=True,
                     notify=False,
                     decision=decision,
+                    partner=self.job.partner,
                     **details,
                 )
         except RequestRefused as refused:
@@ -100,9 +103,7 @@ class BulkLauncher:
 
 def reported_reason(decision: Decision) -> str:
     """The reason column of the report: the decision's message, naming the partner's request."""
-    if decision.reason == Reason.OWN_OPEN_REQUEST and isinstance(
-        decision.own_request, PartnerRequest
-    ):
+    if decision.reason == Reason.OWN_OPEN_REQUEST and decision.own_request is not None:
         return f"{decision.message} ({decision.own_request.reference})"
     return decision.message
 

@@ -17,7 +17,7 @@ from bulk.models import BulkCheckJob, BulkReportChunk
 from bulk.selectors import report_filename
 from core.emails import Attachment, queue_email
 from core.urls import absolute_url
-from requests_app.services import notify_dealdesk_of_bulk_launches
+from requests_app.launch import notify_dealdesk_of_bulk_launches
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer

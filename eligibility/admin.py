@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
@@ -24,10 +27,12 @@ class CountryFilter(admin.SimpleListFilter):
     title = _("country")
     parameter_name = "country"
 
-    def lookups(self, request, model_admin):
-        return sorted(((code, name) for code, name in SUPPORTED_COUNTRIES.items()), key=str)
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        return sorted(((code, str(name)) for code, name in SUPPORTED_COUNTRIES.items()), key=str)
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Company]) -> QuerySet[Company]:
         value = self.value()
         return queryset.filter(country=value) if value else queryset
 
@@ -40,8 +45,8 @@ class CompanyAdminForm(forms.ModelForm):
         fields = ("country", "tax_id", "legal_name", "status")
         widgets = {"country": forms.Select(choices=sorted(SUPPORTED_COUNTRIES.items()))}
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         validation = validate_tax_id(cleaned.get("country") or "", cleaned.get("tax_id") or "")
         if not validation.is_valid:
             field = "country" if validation.reason_code == "unsupported_country" else "tax_id"
@@ -71,7 +76,9 @@ class CompanyAdmin(ImportExportModelAdmin):
     inlines = [SubscriptionInline]
     show_full_result_count = False
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Company], search_term: str
+    ) -> tuple[QuerySet[Company], bool]:
         # "11.222.333/0001-81" finds the company stored as 11222333000181.
         compact = _TAX_ID_SEPARATORS.sub("", search_term).upper()
         if compact and compact != search_term:
@@ -80,7 +87,8 @@ class CompanyAdmin(ImportExportModelAdmin):
                 request, queryset, search_term
             )
             return results | matches, may_have_duplicates
-        return super().get_search_results(request, queryset, search_term)
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return results, may_have_duplicates
 
 
 @admin.register(Product)
@@ -96,10 +104,14 @@ class PaidByFilter(admin.SimpleListFilter):
     title = _("paid by")
     parameter_name = "paid_by"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, Any]]:
         return [("client", _("The client, directly")), ("partner", _("A partner"))]
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Subscription]
+    ) -> QuerySet[Subscription]:
         if self.value() == "client":
             return queryset.filter(paid_by_partner__isnull=True)
         if self.value() == "partner":
@@ -145,11 +157,15 @@ class EligibilityCheckAdmin(ExportMixin, admin.ModelAdmin):
     search_fields = ("tax_id", "raw_input", "company_name", "user__email", "partner__name")
     show_full_result_count = False
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(
+        self, request: HttpRequest, obj: EligibilityCheck | None = None
+    ) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(
+        self, request: HttpRequest, obj: EligibilityCheck | None = None
+    ) -> bool:
         return False

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from accounts.models import BusinessModel, Partner
 from eligibility.models import Company, Product, Subscription
-from eligibility.services import format_tax_id
-from eligibility.taxid import validate_tax_id
+from eligibility.taxid import format_tax_id, validate_tax_id
 
 PRODUCTS = [
     ("wellhub-standard", "Wellhub Standard"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
@@ -23,7 +24,7 @@ class CheckInputField(forms.CharField):
     answers `invalid` and logs the attempt (the log drops the NULs).
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.validators = [
             v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)

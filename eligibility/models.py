@@ -1,5 +1,7 @@
 """The company registry (companies, products, subscriptions) and the check log."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -42,7 +44,7 @@ class Company(models.Model):
     def __str__(self) -> str:
         return f"{self.legal_name or self.tax_id} ({self.country} {self.tax_id})"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         from eligibility.taxid import company_root
 
         self.root = company_root(self.country, self.tax_id)

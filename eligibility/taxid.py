@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from operator import mul
 from types import ModuleType
+from typing import cast
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import InvalidChecksum, InvalidLength
 
-from core.countries import SUPPORTED_COUNTRIES
+from core.countries import SUPPORTED_COUNTRIES, country_name
 
 MAX_INPUT_LENGTH = 64
 
@@ -107,7 +108,7 @@ def _invalid(country: str, reason_code: str) -> TaxIdResult:
 @lru_cache(maxsize=1024)
 def _invalid_in(country: str, reason_code: str, language: str | None) -> TaxIdResult:
     """The (immutable) invalid result, worded once per country, reason and language."""
-    name = str(SUPPORTED_COUNTRIES.get(country, country))
+    name = country_name(country)
     message = str(_MESSAGES[reason_code]) % {"country": name}
     return TaxIdResult(country, "", False, reason_code, message)
 
@@ -136,7 +137,7 @@ def _is_valid_numeric_cnpj(number: str) -> bool:
     first = (11 - sum(map(mul, _CNPJ_WEIGHTS_1, digits))) % 11 % 10
     if first != digits[12]:
         return False
-    return (11 - sum(map(mul, _CNPJ_WEIGHTS_2, digits))) % 11 % 10 == digits[13]
+    return bool((11 - sum(map(mul, _CNPJ_WEIGHTS_2, digits))) % 11 % 10 == digits[13])
 
 
 def _check(country: str, number: str) -> str:
@@ -148,13 +149,13 @@ def _check(country: str, number: str) -> str:
         return number  # what stdnum returns for it, without its two cleaning passes
     module = validator_module(country)
     if country != "MX":
-        return module.validate(number)
+        return cast(str, module.validate(number))
     if number in MX_GENERIC_RFCS:
         raise _Rejected("generic_rfc")
     compact = module.validate(number, validate_check_digits=MX_CHECK_DIGITS)
     if len(compact) != MX_COMPANY_RFC_LENGTH:
         raise _Rejected("not_a_company")
-    return compact
+    return cast(str, compact)
 
 
 def validate_tax_id(country: str, raw: str) -> TaxIdResult:
@@ -207,3 +208,32 @@ def validate_tax_id(country: str, raw: str) -> TaxIdResult:
 def company_root(country: str, compact: str) -> str:
     """The key shared by a company and its branches: the CNPJ root in Brazil, else the ID."""
     return cnpj_root(compact) if country.upper() == "BR" else compact
+
+
+def protection_key(country: str, compact: str) -> str:
+    """What an open launch request protects: the company with all its branches (``BR:11222333``).
+
+    The database allows one open launch per key, so two partners never hold the same company.
+    """
+    return f"{country}:{company_root(country, compact)}"
+
+
+# --- Showing Tax IDs --------------------------------------------------------------------------
+
+
+def format_tax_id(country: str, compact: str) -> str:
+    """The Tax ID as people write it in that country (11.222.333/0001-81); never raises."""
+    if not compact or country not in _VALIDATORS:
+        return compact
+    if len(compact) > MAX_INPUT_LENGTH:  # not a Tax ID: not worth keeping around
+        return _formatted.__wrapped__(country, compact)
+    return _formatted(country, compact)
+
+
+@lru_cache(maxsize=4096)
+def _formatted(country: str, compact: str) -> str:
+    # Pages show the same few Tax IDs again and again (recent checks, request lists).
+    try:
+        return str(validator_module(country).format(compact))
+    except Exception:  # noqa: BLE001 - a display nicety must never break a page
+        return compact

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -16,13 +17,16 @@ from django.utils.timezone import localtime
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
+from django_htmx.middleware import HtmxDetails
 
 from accounts.models import Partner, User
+from accounts.rules import NoActivePartner, acting_partner, country_or_home
 from core.countries import SUPPORTED_COUNTRIES, country_name
+from eligibility.decision import Decision
 from eligibility.forms import COMPANY_NAME_MAX_LENGTH, CheckForm, country_options
 from eligibility.models import EligibilityCheck, EligibilityResult
-from eligibility.services import Decision, check_and_log, format_tax_id
-from eligibility.taxid import MAX_INPUT_LENGTH
+from eligibility.services import check_and_log
+from eligibility.taxid import MAX_INPUT_LENGTH, format_tax_id
 
 RECENT_CHECKS_SHOWN = 10
 
@@ -51,7 +55,15 @@ class RecentCheck:
     check_again_url: str
 
     @classmethod
-    def build(cls, created_at, country, tax_id, raw_input, company_name, result) -> RecentCheck:
+    def build(
+        cls,
+        created_at: datetime,
+        country: str,
+        tax_id: str,
+        raw_input: str,
+        company_name: str,
+        result: str,
+    ) -> RecentCheck:
         created_at = localtime(created_at)
         shown_tax_id = format_tax_id(country, tax_id) or raw_input
         query = {
@@ -91,11 +103,10 @@ def _recent_checks(*, user: User, partner: Partner) -> list[RecentCheck]:
     return [RecentCheck.build(*row) for row in rows]
 
 
-def _shown_values(data, partner: Partner) -> dict[str, str]:
+def _shown_values(data: QueryDict, partner: Partner) -> dict[str, str]:
     """What the form shows: the input, cut to what a field can hold (never a huge echo)."""
-    country = str(data.get("country", "")).strip().upper()
     return {
-        "country": country or partner.home_country,
+        "country": country_or_home(partner, str(data.get("country", ""))),
         "tax_id": str(data.get("tax_id", ""))[:MAX_INPUT_LENGTH],
         "company_name": str(data.get("company_name", ""))[:COMPANY_NAME_MAX_LENGTH],
     }
@@ -118,17 +129,24 @@ def _error_field(decision: Decision) -> str:
     return "country" if decision.reason in COUNTRY_REASONS else "tax_id"
 
 
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails  # set by django_htmx's middleware
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
-def check(request: HttpRequest) -> HttpResponse:
+def check(request: HtmxHttpRequest) -> HttpResponse:
     """The check page; from the page's own script (htmx), a POST answers with the answer only.
 
     The new line of the recent checks goes along out of band, so the rest of the page stays as
     it was, without querying and drawing the list again; the script marks a field the answer
     is about. A refused form (a company name too long to keep) comes back whole instead.
     """
-    partner = request.user.active_partner
-    if partner is None:
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - login_required let only users through
+    try:
+        partner = acting_partner(user)
+    except NoActivePartner:
         return render(request, "eligibility/partners_only.html", status=403)
     decision = logged = None
     if request.method == "POST":
@@ -136,7 +154,7 @@ def check(request: HttpRequest) -> HttpResponse:
         values = _shown_values(request.POST, partner)
         if form.is_valid():
             decision, logged = check_and_log(
-                user=request.user,
+                user=user,
                 country=form.cleaned_data["country"],
                 raw_tax_id=form.cleaned_data["tax_id"],
                 company_name=form.cleaned_data["company_name"],
@@ -175,6 +193,6 @@ def check(request: HttpRequest) -> HttpResponse:
             *(getattr(logged, column) for column in _RECENT_COLUMNS)
         )
         return render(request, "eligibility/_check_answer.html", context)
-    context["recent_checks"] = _recent_checks(user=request.user, partner=partner)
+    context["recent_checks"] = _recent_checks(user=user, partner=partner)
     context["recent_checks_limit"] = RECENT_CHECKS_SHOWN
     return render(request, "eligibility/check.html", context)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterator
+from typing import Any, cast
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from accounts.roles import AE_GROUP
-from requests_app import services
+from requests_app import status as status_changes
 from requests_app.models import (
     FOLLOWUP_KINDS,
     SYSTEM_ONLY_STATUSES,
@@ -18,11 +26,19 @@ from requests_app.models import (
     RequestKind,
     RequestStatus,
 )
-from requests_app.services import InvalidTransition
+from requests_app.shared import InvalidTransition
+from requests_app.status import BulkDecision
 
 
-def _is_ae(user) -> bool:
-    return user.groups.filter(name=AE_GROUP).exists()
+def _staff(request: HttpRequest) -> User:
+    """The staff member using the admin (the admin site lets only them in)."""
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101
+    return user
+
+
+def _is_ae(user: User | AnonymousUser) -> bool:
+    return isinstance(user, User) and user.groups.filter(name=AE_GROUP).exists()
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -31,26 +47,36 @@ class QueueFilter(admin.SimpleListFilter):
     title = _("queue")
     parameter_name = "queue"
 
-    def __init__(self, request, params, model, model_admin):
+    def __init__(
+        self,
+        request: HttpRequest,
+        params: dict[str, list[str]],
+        model: type[Model],
+        model_admin: admin.ModelAdmin[Any],
+    ) -> None:
         super().__init__(request, params, model, model_admin)
         if self.parameter_name not in self.used_parameters and _is_ae(request.user):
             self.used_parameters[self.parameter_name] = "mine"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, Any]]:
         return [
             ("mine", _("Assigned to me")),
             ("unassigned", _("Unassigned")),
             ("all", _("Everyone's")),
         ]
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[PartnerRequest]
+    ) -> QuerySet[PartnerRequest]:
         if self.value() == "mine":
-            return queryset.filter(assigned_ae=request.user)
+            return queryset.filter(assigned_ae_id=request.user.pk)
         if self.value() == "unassigned":
             return queryset.filter(assigned_ae__isnull=True)
         return queryset
 
-    def choices(self, changelist):
+    def choices(self, changelist: ChangeList) -> Iterator[Any]:
         current = self.value() or "all"
         for lookup, title in self.lookup_choices:
             yield {
@@ -66,7 +92,9 @@ class BulkJobFilter(admin.SimpleListFilter):
     title = _("bulk job")
     parameter_name = "bulk_job"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         # Read through the requests' own link, so this app needs nothing of the bulk app's code.
         jobs = (
             PartnerRequest.objects.filter(bulk_job__isnull=False)
@@ -76,7 +104,9 @@ class BulkJobFilter(admin.SimpleListFilter):
         )
         return [(str(pk), f"#{pk} {partner} {filename}") for pk, partner, filename in jobs]
 
-    def queryset(self, request, queryset):
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[PartnerRequest]
+    ) -> QuerySet[PartnerRequest]:
         value = self.value() or ""
         if value.isdigit():
             return queryset.filter(bulk_job_id=int(value))
@@ -91,10 +121,10 @@ class RequestEventInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ("created_at", "pk")
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -110,23 +140,23 @@ class PartnerRequestAdminForm(forms.ModelForm):
         model = PartnerRequest
         fields = ("status", "assigned_ae")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "status" in self.fields and self.instance.pk:
             allowed = self.instance.next_statuses() - SYSTEM_ONLY_STATUSES
             current = self.instance.status
-            self.fields["status"].choices = [
+            cast(forms.ChoiceField, self.fields["status"]).choices = [
                 (value, label)
                 for value, label in RequestStatus.choices
                 if value == current or value in allowed
             ]
         if "assigned_ae" in self.fields:
-            self.fields["assigned_ae"].queryset = self.fields["assigned_ae"].queryset.filter(
-                is_active=True, is_staff=True
-            )
+            ae_field = cast("forms.ModelChoiceField[User]", self.fields["assigned_ae"])
+            staff = ae_field.queryset if ae_field.queryset is not None else User.objects.all()
+            ae_field.queryset = staff.filter(is_active=True, is_staff=True)
 
-    def clean_status(self):
-        status = self.cleaned_data["status"]
+    def clean_status(self) -> str:
+        status: str = self.cleaned_data["status"]
         if status != self.initial.get("status") and status not in (
             self.instance.next_statuses() - SYSTEM_ONLY_STATUSES
         ):
@@ -230,40 +260,51 @@ class PartnerRequestAdmin(admin.ModelAdmin):
     )
 
     @admin.display(description=_("company"), ordering="company__tax_id")
-    def company_label(self, obj):
+    def company_label(self, obj: PartnerRequest) -> str:
         return f"{obj.display_company_name or '—'} ({obj.company.country} {obj.company.tax_id})"
 
     @admin.display(description=_("products"))
-    def products_list(self, obj):
+    def products_list(self, obj: PartnerRequest) -> str:
         return ", ".join(product.name for product in obj.products.all()) or "—"
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         # Requests come from partners (or the bulk check), never typed in by staff.
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(
+        self, request: HttpRequest, obj: PartnerRequest | None = None
+    ) -> bool:
         return False
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: PartnerRequest, form: forms.ModelForm[Any], change: bool
+    ) -> None:
         # Status and AE go through the services (history, e-mails), never a raw save.
         current = PartnerRequest.objects.select_related("partner").get(pk=obj.pk)
         if "assigned_ae" in form.changed_data:
-            services.reassign_ae(
-                request=current, ae=form.cleaned_data["assigned_ae"], actor=request.user
+            status_changes.reassign_ae(
+                request=current, ae=form.cleaned_data["assigned_ae"], actor=_staff(request)
             )
         if "status" in form.changed_data:
             try:
-                services.change_status(
+                status_changes.change_status(
                     request=current,
                     to_status=form.cleaned_data["status"],
-                    actor=request.user,
+                    actor=_staff(request),
                     note=form.cleaned_data.get("note", ""),
                 )
             except InvalidTransition as exc:
                 self.message_user(request, exc.message, messages.ERROR)
         obj.refresh_from_db()
 
-    def _change_each(self, request, queryset, to_status: str, *, kinds=None) -> None:
+    def _change_each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[PartnerRequest],
+        to_status: str,
+        *,
+        kinds: Collection[str] | None = None,
+    ) -> None:
         changed = 0
         refused: list[str] = []
         for item in queryset.select_related("partner", "company", "created_by"):
@@ -271,14 +312,18 @@ class PartnerRequestAdmin(admin.ModelAdmin):
                 refused.append(str(item))
                 continue
             try:
-                services.change_status(request=item, to_status=to_status, actor=request.user)
+                status_changes.change_status(
+                    request=item, to_status=to_status, actor=_staff(request)
+                )
             except InvalidTransition:
                 refused.append(str(item))
             else:
                 changed += 1
         self._report(request, to_status, changed, refused)
 
-    def _report(self, request, to_status: str, changed: int, refused: list[str]) -> None:
+    def _report(
+        self, request: HttpRequest, to_status: str, changed: int, refused: list[str]
+    ) -> None:
         label = RequestStatus(to_status).label
         if changed:
             self.message_user(
@@ -300,36 +345,46 @@ class PartnerRequestAdmin(admin.ModelAdmin):
             )
 
     @admin.action(description=_("Mark as in progress"), permissions=["change"])
-    def mark_in_progress(self, request, queryset):
+    def mark_in_progress(self, request: HttpRequest, queryset: QuerySet[PartnerRequest]) -> None:
         self._change_each(request, queryset, RequestStatus.IN_PROGRESS)
 
     @admin.action(description=_("Mark launches as won"), permissions=["change"])
-    def mark_won(self, request, queryset):
+    def mark_won(self, request: HttpRequest, queryset: QuerySet[PartnerRequest]) -> None:
         self._change_each(request, queryset, RequestStatus.WON, kinds=(RequestKind.LAUNCH,))
 
     @admin.action(description=_("Mark launches as lost"), permissions=["change"])
-    def mark_lost(self, request, queryset):
+    def mark_lost(self, request: HttpRequest, queryset: QuerySet[PartnerRequest]) -> None:
         self._change_each(request, queryset, RequestStatus.LOST, kinds=(RequestKind.LAUNCH,))
 
     @admin.action(description=_("Approve upsell / takeover requests"), permissions=["change"])
-    def approve_followups(self, request, queryset):
+    def approve_followups(self, request: HttpRequest, queryset: QuerySet[PartnerRequest]) -> None:
         self._change_each(request, queryset, RequestStatus.APPROVED, kinds=FOLLOWUP_KINDS)
 
     @admin.action(description=_("Decline upsell / takeover requests"), permissions=["change"])
-    def decline_followups(self, request, queryset):
+    def decline_followups(self, request: HttpRequest, queryset: QuerySet[PartnerRequest]) -> None:
         self._change_each(request, queryset, RequestStatus.DECLINED, kinds=FOLLOWUP_KINDS)
 
     @admin.action(description=_("Dealdesk: approve pending bulk launches"), permissions=["change"])
-    def dealdesk_approve(self, request, queryset):
-        self._dealdesk(request, queryset, services.approve_bulk_launches, RequestStatus.APPROVED)
+    def dealdesk_approve(self, request: HttpRequest, queryset: QuerySet[PartnerRequest]) -> None:
+        self._dealdesk(
+            request, queryset, status_changes.approve_bulk_launches, RequestStatus.APPROVED
+        )
 
     @admin.action(description=_("Dealdesk: reject pending bulk launches"), permissions=["change"])
-    def dealdesk_reject(self, request, queryset):
-        self._dealdesk(request, queryset, services.reject_bulk_launches, RequestStatus.REJECTED)
+    def dealdesk_reject(self, request: HttpRequest, queryset: QuerySet[PartnerRequest]) -> None:
+        self._dealdesk(
+            request, queryset, status_changes.reject_bulk_launches, RequestStatus.REJECTED
+        )
 
-    def _dealdesk(self, request, queryset, decide, status):
+    def _dealdesk(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[PartnerRequest],
+        decide: Callable[..., BulkDecision],
+        status: str,
+    ) -> None:
         outcome = decide(
             requests=queryset.select_related("partner", "created_by", "company"),
-            actor=request.user,
+            actor=_staff(request),
         )
         self._report(request, status, len(outcome.changed), [str(i) for i in outcome.skipped])

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class RequestsAppConfig(AppConfig):
     name = "requests_app"
     verbose_name = _("Requests")
+
+    def ready(self) -> None:
+        # Eligibility decides who may launch a company but cannot import this app (it sits
+        # below it): it reads the open launch requests through the reader registered here.
+        from eligibility.protections import register_protection_holders
+        from requests_app.selectors import open_launches_by_key
+
+        register_protection_holders(open_launches_by_key)

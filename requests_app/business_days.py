@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
-from dateutil.easter import easter
+from dateutil.easter import easter  # type: ignore[import-untyped]
 
 SATURDAY = 5
 

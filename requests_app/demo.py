@@ -6,10 +6,14 @@ from django.contrib.auth.models import Group, Permission
 
 from accounts.models import BusinessModel, Partner, User
 from accounts.roles import AE_GROUP
+from accounts.rules import acting_partner
 from eligibility.models import Company
-from eligibility.services import format_tax_id
-from requests_app import services
+from eligibility.taxid import format_tax_id
+from requests_app.followups import create_followup
+from requests_app.launch import create_launch
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
+from requests_app.shared import RequestRefused, preview_decision
+from requests_app.status import change_status
 
 # Looked up in the registry the eligibility demo fills; anything missing is skipped.
 PROTECTED_COMPANY = ("BR", "77420519000153")  # Beta Referrals holds an open launch on it
@@ -36,11 +40,11 @@ def _grant_ae_permissions() -> None:
 
 
 def _launch(user: User, company: Company, *, name: str, model: str) -> PartnerRequest | None:
-    existing = _existing(user.partner, RequestKind.LAUNCH, company)
+    existing = _existing(acting_partner(user), RequestKind.LAUNCH, company)
     if existing is not None:
         return existing
     try:
-        return services.create_launch(
+        return create_launch(
             user=user,
             country=company.country,
             tax_id=company.tax_id,
@@ -52,22 +56,22 @@ def _launch(user: User, company: Company, *, name: str, model: str) -> PartnerRe
             business_model=model,
             notify=False,
         )
-    except services.RequestRefused:
+    except RequestRefused:
         return None
 
 
 def _takeover(user: User, company: Company) -> PartnerRequest | None:
-    existing = _existing(user.partner, RequestKind.TAKEOVER, company)
+    partner = acting_partner(user)
+    existing = _existing(partner, RequestKind.TAKEOVER, company)
     if existing is not None:
         return existing
-    decision = services.preview_decision(
-        partner=user.partner, country=company.country, tax_id=company.tax_id
-    )
+    decision = preview_decision(partner=partner, country=company.country, tax_id=company.tax_id)
     codes = [product.code for product in decision.takeover_products]
     if not codes:
         return None
     try:
-        return services.create_takeover(
+        return create_followup(
+            kind=RequestKind.TAKEOVER,
             user=user,
             country=company.country,
             tax_id=company.tax_id,
@@ -76,7 +80,7 @@ def _takeover(user: User, company: Company) -> PartnerRequest | None:
             business_model=BusinessModel.RESELLER,
             notify=False,
         )
-    except services.RequestRefused:
+    except RequestRefused:
         return None
 
 
@@ -104,7 +108,7 @@ def seed() -> list[tuple[str, str]]:
     if ana is not None and target is not None:
         launch = _launch(ana, target, name="Tecnologías del Centro", model=BusinessModel.RESELLER)
         if launch is not None and launch.status == RequestStatus.SUBMITTED:
-            services.change_status(
+            change_status(
                 request=launch,
                 to_status=RequestStatus.IN_PROGRESS,
                 actor=ae,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import BusinessModel, Partner
+from accounts.models import Partner
+from eligibility.decision import ProductLine
 from requests_app.models import (
     EMPLOYEE_COUNT_MAX,
     PHONE_MAX_DIGITS,
@@ -27,12 +31,12 @@ MISSING_COMPANY = _(
 class EmployeeCountField(forms.CharField):
     """Digits only: 0, negative, decimal, huge or non-numeric counts are refused."""
 
-    def widget_attrs(self, widget):
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
         attrs = super().widget_attrs(widget)
         attrs.update({"inputmode": "numeric", "autocomplete": "off"})
         return attrs
 
-    def clean(self, value):
+    def clean(self, value: Any) -> int:
         value = super().clean(value)
         return parse_employee_count(value)
 
@@ -46,7 +50,7 @@ class CompanyFieldsMixin(forms.Form):
         max_length=COMPANY_NAME_MAX_LENGTH, required=False, widget=forms.HiddenInput
     )
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         if any(name in self.errors for name in ("country", "tax_id", "company_name")):
             raise ValidationError(MISSING_COMPANY, code="missing_company")
@@ -60,6 +64,14 @@ class CompanyFieldsMixin(forms.Form):
             "tax_id": str(data.get("tax_id", ""))[:TAX_ID_MAX_LENGTH],
             "company_name": str(data.get("company_name", ""))[:COMPANY_NAME_MAX_LENGTH],
         }
+
+
+def _offer_business_models(form: forms.Form, choices: list[tuple[str, str]]) -> None:
+    """The business models to choose from; the only one is chosen already."""
+    field = cast(forms.ChoiceField, form.fields["business_model"])
+    field.choices = choices
+    if len(choices) == 1:
+        field.initial = choices[0][0]
 
 
 def _style(form: forms.Form) -> None:
@@ -99,7 +111,7 @@ class LaunchForm(CompanyFieldsMixin):
         "business_model",
     ]
 
-    def __init__(self, *args, partner: Partner, **kwargs):
+    def __init__(self, *args: Any, partner: Partner, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["contact_phone"].help_text = gettext(
             "%(min)d to %(max)d digits, e.g. +55 11 91234-5678."
@@ -107,10 +119,7 @@ class LaunchForm(CompanyFieldsMixin):
         self.fields["employee_count"].help_text = gettext("A whole number from 1 to %(max)s.") % {
             "max": f"{EMPLOYEE_COUNT_MAX:,}"
         }
-        choices = partner.business_model_choices()
-        self.fields["business_model"].choices = choices
-        if len(choices) == 1:
-            self.fields["business_model"].initial = choices[0][0]
+        _offer_business_models(self, partner.business_model_choices())
         _style(self)
 
 
@@ -129,13 +138,15 @@ class FollowupForm(CompanyFieldsMixin):
 
     field_order = ["products", "business_model"]
 
-    def __init__(self, *args, partner: Partner, products, reseller_only: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        products: Sequence[ProductLine],
+        business_models: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["products"].choices = [(product.code, product.name) for product in products]
-        choices = partner.business_model_choices()
-        if reseller_only:
-            choices = [choice for choice in choices if choice[0] == BusinessModel.RESELLER]
-        self.fields["business_model"].choices = choices
-        if len(choices) == 1:
-            self.fields["business_model"].initial = choices[0][0]
+        products_field = cast(forms.MultipleChoiceField, self.fields["products"])
+        products_field.choices = [(product.code, product.name) for product in products]
+        _offer_business_models(self, business_models)
         _style(self)

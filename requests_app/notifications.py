@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import Partner, User
 from core.emails import queue_email
 from core.urls import absolute_url
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
@@ -107,7 +108,14 @@ def notify_expiry_warning(request: PartnerRequest) -> None:
         queue_email("request_expiry_warning", recipients, _item(request))
 
 
-def notify_dealdesk(*, job, count: int) -> None:
+class BulkJob(Protocol):
+    """What the Dealdesk's e-mail names of a bulk job (the bulk app sits above this one)."""
+
+    pk: Any
+    partner: Partner
+
+
+def notify_dealdesk(*, job: BulkJob, count: int) -> None:
     review = reverse("admin:requests_app_partnerrequest_changelist")
     queue_email(
         "request_bulk_pending",

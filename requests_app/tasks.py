@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from requests_app.services import expire_protections
+from requests_app.expiry import expire_protections
 
 
 @shared_task(acks_late=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,17 +18,33 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.selectors import partner_or_403
+from accounts.models import User
+from accounts.rules import acting_partner
 from core.countries import country_name
-from eligibility.services import Decision, format_tax_id
-from eligibility.taxid import validate_tax_id
-from requests_app import selectors, services
+from eligibility.decision import Decision
+from eligibility.taxid import format_tax_id, validate_tax_id
+from requests_app import selectors
+from requests_app.followups import (
+    create_followup,
+    followup_model_choices,
+    followup_refusal,
+    offered_products,
+    takeover_due_date,
+)
 from requests_app.forms import COMPANY_NAME_MAX_LENGTH, TAX_ID_MAX_LENGTH, FollowupForm, LaunchForm
-from requests_app.models import RequestKind, RequestStatus
-from requests_app.services import RequestRefused
+from requests_app.launch import create_launch
+from requests_app.models import PartnerRequest, RequestKind, RequestStatus
+from requests_app.shared import RequestRefused, preview_decision, refusal_for
 from requests_app.templatetags.requests_tags import status_badge
 
 PAGE_SIZE = 25
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (every view here is behind login_required)."""
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101
+    return user
 
 
 def _company_values(source: QueryDict) -> dict[str, str]:
@@ -54,7 +72,7 @@ def _company_card(values: dict[str, str], decision: Decision | None) -> dict[str
 @login_required
 @require_http_methods(["GET", "POST"])
 def new_launch(request: HttpRequest) -> HttpResponse:
-    partner = partner_or_403(request.user)
+    partner = acting_partner(_user(request))
     refusal = None
     if request.method == "POST":
         form = LaunchForm(request.POST, partner=partner)
@@ -62,7 +80,7 @@ def new_launch(request: HttpRequest) -> HttpResponse:
         decision = None
         if form.is_valid():
             try:
-                launch = services.create_launch(user=request.user, **form.cleaned_data)
+                launch = create_launch(user=_user(request), **form.cleaned_data)
             except RequestRefused as refused:
                 refusal = refused
             else:
@@ -73,10 +91,10 @@ def new_launch(request: HttpRequest) -> HttpResponse:
                 return redirect(launch)
     else:
         values = _company_values(request.GET)
-        decision = services.preview_decision(
+        decision = preview_decision(
             partner=partner, country=values["country"], tax_id=values["tax_id"]
         )
-        refusal = services.refusal_for(decision)
+        refusal = refusal_for(decision)
         if refusal is None:
             values = {**values, "country": decision.country, "tax_id": decision.tax_id}
         form = LaunchForm(initial=values, partner=partner)
@@ -93,7 +111,7 @@ def new_launch(request: HttpRequest) -> HttpResponse:
 
 
 def _followup(request: HttpRequest, kind: str) -> HttpResponse:
-    partner = partner_or_403(request.user)
+    partner = acting_partner(_user(request))
     template = f"requests_app/{kind}_form.html"
     values = _company_values(request.POST if request.method == "POST" else request.GET)
     context: dict = {
@@ -107,29 +125,24 @@ def _followup(request: HttpRequest, kind: str) -> HttpResponse:
         context["company"] = _company_card(values, decision)
         return render(request, template, context, status=status)
 
-    decision = services.preview_decision(
-        partner=partner, country=values["country"], tax_id=values["tax_id"]
-    )
-    refusal = services.followup_refusal(partner=partner, kind=kind, decision=decision)
+    decision = preview_decision(partner=partner, country=values["country"], tax_id=values["tax_id"])
+    refusal = followup_refusal(partner=partner, kind=kind, decision=decision)
     if refusal is not None:
         context["refusal"] = refusal
         # A referral-only partner is told why on the form; a hand-made POST is forbidden.
         forbidden = request.method == "POST" and refusal.reason_code == "takeover_needs_reseller"
         return page(status=403 if forbidden else 200, decision=decision)
-    products = services.offered_products(decision, kind)
+    products = offered_products(decision, kind)
     values = {**values, "country": decision.country, "tax_id": decision.tax_id}
-    form_kwargs = {
-        "partner": partner,
+    form_kwargs: dict[str, Any] = {
         "products": products,
-        "reseller_only": kind == RequestKind.TAKEOVER,
+        "business_models": followup_model_choices(partner=partner, kind=kind),
     }
     if request.method == "POST":
         form = FollowupForm(request.POST, **form_kwargs)
         if form.is_valid():
             try:
-                created = services.create_followup(
-                    kind=kind, user=request.user, **form.cleaned_data
-                )
+                created = create_followup(kind=kind, user=_user(request), **form.cleaned_data)
             except RequestRefused as refused:
                 context["refusal"] = refused
                 return page(decision=decision)
@@ -143,7 +156,7 @@ def _followup(request: HttpRequest, kind: str) -> HttpResponse:
         form = FollowupForm(initial=values, **form_kwargs)
     context["form"] = form
     if kind == RequestKind.TAKEOVER:
-        context["due_date"] = services.takeover_due_date(
+        context["due_date"] = takeover_due_date(
             submitted_at=timezone.now(), country=decision.country
         )
     return page(decision=decision)
@@ -201,7 +214,9 @@ _LIST_FIELDS = (
 )
 
 
-def _request_rows(requests, status_labels: dict, kind_labels: dict) -> list[RequestRow]:
+def _request_rows(
+    requests: Iterable[PartnerRequest], status_labels: dict[str, str], kind_labels: dict[str, str]
+) -> list[RequestRow]:
     rows = []
     for item in requests:
         company = item.company
@@ -210,7 +225,7 @@ def _request_rows(requests, status_labels: dict, kind_labels: dict) -> list[Requ
         protected = localtime(protected) if protected else None
         rows.append(
             RequestRow(
-                reference=item.reference,
+                reference=item.reference or "",
                 url=item.get_absolute_url(),
                 status=item.status,
                 status_label=status_labels.get(item.status, item.status),
@@ -233,7 +248,7 @@ def _request_rows(requests, status_labels: dict, kind_labels: dict) -> list[Requ
 @login_required
 @require_GET
 def request_list(request: HttpRequest) -> HttpResponse:
-    partner = partner_or_403(request.user)
+    partner = acting_partner(_user(request))
     status = request.GET.get("status", "")
     kind = request.GET.get("kind", "")
     status = status if status in RequestStatus.values else ""
@@ -261,6 +276,6 @@ def request_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    partner_or_403(request.user)
-    partner_request = selectors.get_partner_request(user=request.user, reference=reference)
+    acting_partner(_user(request))
+    partner_request = selectors.get_partner_request(user=_user(request), reference=reference)
     return render(request, "requests_app/detail.html", {"req": partner_request})

@@ -2,12 +2,13 @@
 
 from django import template
 
-from eligibility.services import format_tax_id
+from eligibility.models import Company
+from eligibility.taxid import format_tax_id
 from requests_app.models import RequestStatus
 
 register = template.Library()
 
-_BADGES = {
+_BADGES: dict[str, str] = {
     RequestStatus.PENDING_APPROVAL: "text-bg-warning",
     RequestStatus.APPROVED: "text-bg-success",
     RequestStatus.REJECTED: "text-bg-danger",
@@ -27,6 +28,6 @@ def status_badge(status: str) -> str:
 
 
 @register.filter
-def tax_id(company) -> str:
+def tax_id(company: Company) -> str:
     """A company's Tax ID as people write it in its country."""
     return format_tax_id(company.country, company.tax_id)

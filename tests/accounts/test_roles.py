@@ -3,7 +3,7 @@
 from django.contrib.auth.models import Group
 
 from accounts.roles import AE_GROUP, DEALDESK_GROUP, STAFF_ROLES, SUPPORT_GROUP
-from requests_app.services import choose_ae
+from requests_app.selectors import choose_ae
 from tests.factories import PartnerFactory, StaffFactory
 
 

@@ -130,7 +130,7 @@ def test_the_same_company_twice_is_launched_once(alice, registry, settings, chun
 
 
 def test_a_refused_launch_is_reported_with_its_reason(alice, registry):
-    from requests_app.services import RequestRefused
+    from requests_app.shared import RequestRefused
 
     refusal = RequestRefused("protected", "Another launch request for this company is open.")
     with mock.patch("bulk.launches.create_launch", side_effect=refusal):

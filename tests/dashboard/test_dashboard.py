@@ -181,10 +181,10 @@ def test_expiring_protections_within_fourteen_days(alice_client, partner):
 
 
 def test_exactly_fourteen_days_is_still_listed(alice_client, partner, monkeypatch):
-    from dashboard import selectors as dashboard_module
+    from requests_app import selectors as requests_selectors
 
     frozen = timezone.now()
-    monkeypatch.setattr(dashboard_module.timezone, "now", lambda: frozen)
+    monkeypatch.setattr(requests_selectors.timezone, "now", lambda: frozen)
     request = make_request(partner, name="Edge Co")
     request.protected_until = frozen + timedelta(days=14)
     request.save()

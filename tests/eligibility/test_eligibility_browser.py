@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from eligibility.models import Company, Product, Subscription
-from eligibility.services import protection_key
+from eligibility.taxid import protection_key
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
 from tests.browser_helpers import sign_in
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from eligibility.models import Company, EligibilityCheck, Product, Subscription
-from eligibility.services import protection_key
+from eligibility.taxid import protection_key
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
 from tests.factories import PartnerFactory, UserFactory
 

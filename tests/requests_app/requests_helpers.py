@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from eligibility.services import protection_key
+from eligibility.taxid import protection_key
 from requests_app.models import PartnerRequest, RequestEvent, RequestKind, RequestStatus
 
 # Valid Brazilian CNPJs with different roots.

@@ -6,9 +6,10 @@ import pytest
 from django.db import connection
 
 from eligibility.models import Company
-from requests_app import services
+from requests_app import launch as launch_module
+from requests_app.launch import create_launch
 from requests_app.models import PartnerRequest
-from requests_app.services import RequestRefused, create_launch
+from requests_app.shared import RequestRefused
 from tests.factories import PartnerFactory, UserFactory
 from tests.requests_app.requests_helpers import NEW_CNPJ
 
@@ -23,7 +24,7 @@ def test_simultaneous_launches_for_one_company_let_exactly_one_through(
         Company.objects.create(country="BR", tax_id=NEW_CNPJ, legal_name="Contested Ltda")
     users = [UserFactory(partner=PartnerFactory()) for _ in range(2)]
     barrier = threading.Barrier(len(users), timeout=20)
-    original_choose_ae = services.choose_ae
+    original_choose_ae = launch_module.choose_ae
 
     def choose_ae_then_wait(**kwargs):
         # Both threads have passed the eligibility check; release them into the insert together.
@@ -31,7 +32,7 @@ def test_simultaneous_launches_for_one_company_let_exactly_one_through(
         barrier.wait()
         return ae
 
-    monkeypatch.setattr(services, "choose_ae", choose_ae_then_wait)
+    monkeypatch.setattr(launch_module, "choose_ae", choose_ae_then_wait)
     outcomes: dict[int, object] = {}
 
     def submit(user):

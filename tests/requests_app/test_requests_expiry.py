@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from eligibility.models import Company
 from eligibility.services import decide_many
+from requests_app.expiry import expire_protections
 from requests_app.models import PartnerRequest, RequestStatus
-from requests_app.services import expire_protections
 from requests_app.tasks import expire_protections_task
 from tests.requests_app.requests_helpers import PROSPECT_CNPJ, make_request
 

@@ -8,10 +8,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from eligibility.models import Company
-from requests_app import services
+from requests_app import followups
 from requests_app.business_days import add_business_days
+from requests_app.followups import create_followup
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
-from requests_app.services import RequestRefused, create_upsell
+from requests_app.shared import RequestRefused
 from tests.factories import PartnerFactory, UserFactory
 from tests.requests_app.requests_helpers import CLIENT_CNPJ, NEW_CNPJ, PROSPECT_CNPJ
 
@@ -120,32 +121,48 @@ def test_double_submitted_upsell_creates_one_request_and_links_it(
 
 
 def test_a_new_upsell_is_possible_once_the_previous_one_is_answered(alice, client_company):
-    first = create_upsell(
-        user=alice, country="BR", tax_id=CLIENT_CNPJ, products=["plus"], business_model="reseller"
+    first = create_followup(
+        kind=RequestKind.UPSELL,
+        user=alice,
+        country="BR",
+        tax_id=CLIENT_CNPJ,
+        products=["plus"],
+        business_model="reseller",
     )
     PartnerRequest.objects.filter(pk=first.pk).update(status=RequestStatus.DECLINED)
-    second = create_upsell(
-        user=alice, country="BR", tax_id=CLIENT_CNPJ, products=["plus"], business_model="reseller"
+    second = create_followup(
+        kind=RequestKind.UPSELL,
+        user=alice,
+        country="BR",
+        tax_id=CLIENT_CNPJ,
+        products=["plus"],
+        business_model="reseller",
     )
     assert second.pk != first.pk
 
 
 def test_the_database_refuses_a_second_open_upsell(alice, client_company, monkeypatch):
-    first = create_upsell(
-        user=alice, country="BR", tax_id=CLIENT_CNPJ, products=["plus"], business_model="reseller"
+    first = create_followup(
+        kind=RequestKind.UPSELL,
+        user=alice,
+        country="BR",
+        tax_id=CLIENT_CNPJ,
+        products=["plus"],
+        business_model="reseller",
     )
     # As if a second click had passed the pre-check at the same moment: the partial unique
     # index still says no, and the partner is pointed at the first request.
-    original = services.open_followup
+    original = followups.open_followup
     calls = []
 
     def racing_open_followup(**kwargs):
         calls.append(kwargs)
         return None if len(calls) == 1 else original(**kwargs)
 
-    monkeypatch.setattr(services, "open_followup", racing_open_followup)
+    monkeypatch.setattr(followups, "open_followup", racing_open_followup)
     with pytest.raises(RequestRefused) as refused:
-        create_upsell(
+        create_followup(
+            kind=RequestKind.UPSELL,
             user=alice,
             country="BR",
             tax_id=CLIENT_CNPJ,
@@ -234,7 +251,8 @@ def test_referral_only_partner_is_told_why_and_a_hand_made_post_creates_nothing(
 def test_takeover_service_refuses_referral_only_partner(client_company):
     user = UserFactory(partner=PartnerFactory(allows_reseller=False))
     with pytest.raises(RequestRefused) as refused:
-        services.create_takeover(
+        followups.create_followup(
+            kind=RequestKind.TAKEOVER,
             user=user,
             country="BR",
             tax_id=CLIENT_CNPJ,

@@ -7,9 +7,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Partner
+from accounts.rules import NoActivePartner
 from eligibility.models import Company, EligibilityCheck
+from requests_app.launch import create_launch
 from requests_app.models import PartnerRequest, RequestEvent, RequestKind, RequestStatus
-from requests_app.services import RequestRefused, create_launch
+from requests_app.shared import RequestRefused
 from tests.factories import UserFactory
 from tests.requests_app.requests_helpers import (
     CLIENT_CNPJ,
@@ -317,7 +319,7 @@ def test_bulk_row_launch_is_idempotent(alice):
 
 def test_dealdesk_gets_one_email_per_bulk_job(alice, on_commit, mailoutbox):
     from bulk.models import BulkCheckJob
-    from requests_app.services import notify_dealdesk_of_bulk_launches
+    from requests_app.launch import notify_dealdesk_of_bulk_launches
 
     job = BulkCheckJob.objects.create(
         partner=alice.partner, created_by=alice, input_data=b"", filename="march.csv"
@@ -353,9 +355,10 @@ def test_service_refuses_bad_details(alice, override, field):
 def test_service_refuses_a_user_of_an_inactive_partner(alice):
     Partner.objects.filter(pk=alice.partner_id).update(is_active=False)
     alice.refresh_from_db()
-    with pytest.raises(RequestRefused) as refused:
+    with pytest.raises(NoActivePartner) as refused:
         create_launch(**launch_kwargs(alice))
-    assert refused.value.reason_code == "no_partner"
+    assert refused.value.paused
+    assert not PartnerRequest.objects.exists()
 
 
 def test_the_colleague_sees_the_launch_as_their_own(alice, bob):

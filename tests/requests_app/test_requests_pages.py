@@ -6,7 +6,7 @@ import pytest
 
 from eligibility.models import Company
 from requests_app.models import RequestKind, RequestStatus
-from requests_app.services import change_status
+from requests_app.status import change_status
 from tests.requests_app.requests_helpers import CLIENT_CNPJ, PROSPECT_CNPJ, make_request
 
 LIST = "/requests/"

@@ -5,12 +5,8 @@ from django.conf import settings
 
 from eligibility.services import decide_many
 from requests_app.models import RequestKind, RequestStatus
-from requests_app.services import (
-    InvalidTransition,
-    approve_bulk_launches,
-    change_status,
-    reject_bulk_launches,
-)
+from requests_app.shared import InvalidTransition
+from requests_app.status import approve_bulk_launches, change_status, reject_bulk_launches
 from tests.requests_app.requests_helpers import PROSPECT_CNPJ, make_request
 
 S = RequestStatus
