@@ -11,6 +11,7 @@ from requests_app.services import (
     change_status,
     reject_bulk_launches,
 )
+from tests.factories import CompanyFactory
 from tests.requests_app.requests_helpers import PROSPECT_CNPJ, make_request
 
 S = RequestStatus
@@ -120,9 +121,7 @@ def test_closing_a_launch_frees_the_company_for_other_partners(
 def test_dealdesk_approval_sends_each_pending_launch_to_an_ae(
     partner, alice, prospect, client_company, ae, staff, on_commit, mailoutbox
 ):
-    from eligibility.models import Company
-
-    extra = Company.objects.create(country="BR", tax_id="11222333000181")
+    extra = CompanyFactory()
     pending = [
         make_request(partner=partner, company=c, status=S.PENDING_APPROVAL, created_by=alice)
         for c in (prospect, extra)
