@@ -157,18 +157,24 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
 
 
 class EligibilityCheckFactory(factory.django.DjangoModelFactory):
-    """A single check logged for a user of a partner, with the answer "available"."""
+    """A single check logged for a user (and the user's partner), answered "available"."""
 
     class Meta:
         model = EligibilityCheck
 
-    partner = factory.SubFactory(PartnerFactory)
-    user = _user_of()
+    user = factory.SubFactory(UserFactory)
+    partner = factory.SelfAttribute("user.partner")
     source = EligibilityCheck.Source.SINGLE
     country = "BR"
     tax_id = factory.LazyAttributeSequence(lambda check, n: valid_tax_id(check.country, n))
     raw_input = factory.SelfAttribute("tax_id")
     result = EligibilityResult.AVAILABLE
+    reason = "new_company"
+
+    class Params:
+        invalid = factory.Trait(
+            result=EligibilityResult.INVALID, tax_id="", raw_input="123", reason="invalid_length"
+        )
 
 
 # --- Requests ---------------------------------------------------------------------------------
