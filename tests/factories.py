@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import factory
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Partner, User
@@ -183,9 +184,10 @@ class EligibilityCheckFactory(factory.django.DjangoModelFactory):
 class PartnerRequestFactory(factory.django.DjangoModelFactory):
     """A submitted launch as the services leave it: reference, protection and first event.
 
+    Its creator works at its partner (a new user unless ``created_by`` is given).
     Traits: ``launch`` (the default), ``upsell`` and ``takeover`` (for a client, with an
-    answer date). Pass ``reference="RH-…"`` to choose the reference, ``history=False`` to
-    leave the status history empty.
+    answer date). Pass ``reference="RH-…"`` to choose the reference, ``products=[…]`` for a
+    follow-up's products, ``history=False`` to leave the status history empty.
     """
 
     class Meta:
@@ -202,7 +204,9 @@ class PartnerRequestFactory(factory.django.DjangoModelFactory):
     )
     company_name = factory.SelfAttribute("company.legal_name")
     business_model = "reseller"
-    protected_until = factory.LazyFunction(lambda: timezone.now() + timedelta(days=90))
+    protected_until = factory.LazyFunction(
+        lambda: timezone.now() + timedelta(days=settings.PROTECTION_DAYS)
+    )
 
     class Params:
         launch = factory.Trait(kind=RequestKind.LAUNCH)
@@ -215,6 +219,7 @@ class PartnerRequestFactory(factory.django.DjangoModelFactory):
             kind=RequestKind.TAKEOVER,
             company=factory.SubFactory(CompanyFactory, client=True),
             protected_until=None,
+            # Five days ahead; the real date counts business days (tests of it use the service).
             due_date=factory.LazyFunction(lambda: (timezone.now() + timedelta(days=5)).date()),
         )
 
