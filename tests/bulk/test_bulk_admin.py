@@ -3,24 +3,21 @@
 from unittest import mock
 
 from bulk.models import BulkCheckJob
+from tests.factories import BulkCheckJobFactory
 
 Status = BulkCheckJob.Status
 CHANGELIST = "/admin/bulk/bulkcheckjob/"
 
 
 def make_job(user, **fields) -> BulkCheckJob:
+    """A finished job of ``user``'s partner with its report."""
     defaults = {
-        "partner": user.partner,
-        "created_by": user,
         "filename": "staff.csv",
-        "input_data": b"tax_id\r\n1\r\n",
         "status": Status.DONE,
-        "total_rows": 1,
         "processed_rows": 1,
         "report_data": b"\xef\xbb\xbftax_id,result\r\n1,invalid\r\n",
     }
-    defaults.update(fields)
-    return BulkCheckJob.objects.create(**defaults)
+    return BulkCheckJobFactory(partner=user.partner, created_by=user, **(defaults | fields))
 
 
 def test_staff_list_jobs_without_loading_the_files(staff_client, alice):

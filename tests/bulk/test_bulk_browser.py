@@ -9,6 +9,7 @@ from bulk.models import BulkCheckJob
 from tests.browser_helpers import sign_in, watch_csp
 from tests.bulk.bulk_helpers import csv_bytes
 from tests.bulk.conftest import BLOCKED, CLIENT, PROSPECT
+from tests.factories import BulkCheckJobFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,11 +60,10 @@ def test_a_bad_file_is_refused_on_the_page(page, alice):
 
 
 def test_progress_updates_live_and_polling_stops_when_done(page, alice):
-    job = BulkCheckJob.objects.create(
+    job = BulkCheckJobFactory(
         partner=alice.partner,
         created_by=alice,
         filename="live.csv",
-        input_data=b"tax_id\n1\n",
         status=BulkCheckJob.Status.RUNNING,
         total_rows=10,
         processed_rows=3,

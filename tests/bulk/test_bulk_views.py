@@ -13,7 +13,7 @@ from bulk.models import BulkCheckJob
 from bulk.worker import process_bulk_job
 from tests.bulk.bulk_helpers import cnpj, csv_bytes, launch_row
 from tests.bulk.conftest import CLIENT, PROSPECT
-from tests.factories import UserFactory
+from tests.factories import BulkCheckJobFactory, UserFactory
 
 URL = "/eligibility/bulk/"
 Status = BulkCheckJob.Status
@@ -27,10 +27,7 @@ def upload(client, data: bytes, mode="check", name="companies.csv", **extra):
 
 def make_job(user, status=Status.DONE, **fields) -> BulkCheckJob:
     defaults = {
-        "partner": user.partner,
-        "created_by": user,
         "filename": "old.csv",
-        "input_data": b"tax_id\r\n1\r\n",
         "status": status,
         "total_rows": 10,
         "processed_rows": 10 if status == Status.DONE else 3,
@@ -39,8 +36,7 @@ def make_job(user, status=Status.DONE, **fields) -> BulkCheckJob:
         if status == Status.DONE
         else None,
     }
-    defaults.update(fields)
-    return BulkCheckJob.objects.create(**defaults)
+    return BulkCheckJobFactory(partner=user.partner, created_by=user, **(defaults | fields))
 
 
 def job_elements(html: str) -> list[str]:

@@ -1,6 +1,5 @@
 """The partner's home page: only their data, correct counts, bounded queries."""
 
-import itertools
 import re
 from datetime import timedelta
 
@@ -10,15 +9,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bulk.models import BulkCheckJob
-from eligibility.models import Company, EligibilityCheck, EligibilityResult
+from eligibility.models import EligibilityCheck, EligibilityResult
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
-
-_serial = itertools.count(1)
-
-
-def company(name: str = "") -> Company:
-    n = next(_serial)
-    return Company.objects.create(country="US", tax_id=f"{n:09d}", legal_name=name or f"Co {n}")
+from tests.factories import (
+    BulkCheckJobFactory,
+    CompanyFactory,
+    EligibilityCheckFactory,
+    PartnerRequestFactory,
+)
 
 
 def make_request(
@@ -30,21 +28,21 @@ def make_request(
     due_in_days=None,
     name="",
 ) -> PartnerRequest:
-    n = next(_serial)
     now = timezone.now()
-    return PartnerRequest.objects.create(
-        reference=f"RH-{n:06d}",
+    return PartnerRequestFactory(
         kind=kind,
         status=status,
         partner=partner,
-        company=company(name),
+        created_by=None,
+        company=CompanyFactory(country="US", legal_name=name)
+        if name
+        else CompanyFactory(country="US"),
         company_name=name,
-        protection_key=f"US:{n}",
-        business_model="reseller",
         protected_until=now + timedelta(days=protected_days)
         if protected_days is not None
         else None,
         due_date=(now + timedelta(days=due_in_days)).date() if due_in_days is not None else None,
+        history=False,
     )
 
 
@@ -57,12 +55,11 @@ def make_job(
     processed=40,
     filename="companies.csv",
 ) -> BulkCheckJob:
-    return BulkCheckJob.objects.create(
+    return BulkCheckJobFactory(
         partner=partner,
         created_by=user,
         status=status,
         filename=filename,
-        input_data=b"x" * 1000,
         total_rows=total,
         processed_rows=processed,
     )
@@ -77,11 +74,10 @@ def make_check(
     source=EligibilityCheck.Source.SINGLE,
     minutes_ago=0,
 ) -> EligibilityCheck:
-    return EligibilityCheck.objects.create(
+    return EligibilityCheckFactory(
         partner=partner,
         user=user,
         country="US",
-        raw_input=tax_id,
         tax_id=tax_id,
         result=result,
         source=source,

@@ -10,9 +10,15 @@ from tablib import Dataset
 
 from bulk.csv import report_header
 from core.csvfiles import FORMULA_TRIGGERS
-from eligibility.models import Company, EligibilityCheck, Product, Subscription
+from eligibility.models import Company, EligibilityCheck, Product
 from eligibility.resources import CompanyResource, ProductResource
 from eligibility.services import check_company
+from tests.factories import (
+    CompanyFactory,
+    EligibilityCheckFactory,
+    ProductFactory,
+    SubscriptionFactory,
+)
 
 HEADER = "country,tax_id,legal_name,status,products,paid_by"
 CHECKS = "/admin/eligibility/eligibilitycheck/"
@@ -22,7 +28,7 @@ COMPANIES = "/admin/eligibility/company/"
 @pytest.fixture
 def products(db):
     return {
-        code: Product.objects.create(code=code, name=name)
+        code: ProductFactory(code=code, name=name)
         for code, name in [("wellhub-standard", "Wellhub Standard"), ("wellhub-plus", "Wellhub+")]
     }
 
@@ -121,7 +127,9 @@ def test_check_log_list_costs_the_same_queries_for_many_entries(
     staff_client, alice, charlie, django_assert_max_num_queries
 ):
     for i in range(5):
-        check_company(user=alice if i % 2 else charlie, country="BR", raw_tax_id=str(i))
+        EligibilityCheckFactory(
+            user=alice if i % 2 else charlie, raw_input=str(i), result="invalid"
+        )
     staff_client.get(CHECKS)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -129,7 +137,9 @@ def test_check_log_list_costs_the_same_queries_for_many_entries(
     with CaptureQueriesContext(connection) as few:
         staff_client.get(CHECKS)
     for i in range(40):
-        check_company(user=alice if i % 2 else charlie, country="BR", raw_tax_id=str(i))
+        EligibilityCheckFactory(
+            user=alice if i % 2 else charlie, raw_input=str(i), result="invalid"
+        )
     with CaptureQueriesContext(connection) as many:
         staff_client.get(CHECKS)
     assert len(many.captured_queries) == len(few.captured_queries)
@@ -144,8 +154,8 @@ def test_partner_users_cannot_see_the_check_log(alice_client):
 
 
 def test_company_search_finds_a_tax_id_typed_with_its_formatting(staff_client):
-    Company.objects.create(country="BR", tax_id="11222333000181", legal_name="Found SA")
-    Company.objects.create(country="BR", tax_id="45723174000110", legal_name="Other SA")
+    CompanyFactory(tax_id="11222333000181", legal_name="Found SA")
+    CompanyFactory(legal_name="Other SA")
     page = staff_client.get(COMPANIES, {"q": "11.222.333/0001-81"}).content.decode()
     assert "Found SA" in page and "Other SA" not in page
     page = staff_client.get(COMPANIES, {"q": "other"}).content.decode()
@@ -153,10 +163,8 @@ def test_company_search_finds_a_tax_id_typed_with_its_formatting(staff_client):
 
 
 def test_company_list_filters_by_country_and_status(staff_client):
-    Company.objects.create(country="BR", tax_id="11222333000181", legal_name="Brasil SA")
-    Company.objects.create(
-        country="MX", tax_id="GFA010203CX4", legal_name="Mexico SA", status="blocked"
-    )
+    CompanyFactory(country="BR", legal_name="Brasil SA")
+    CompanyFactory(country="MX", legal_name="Mexico SA", blocked=True)
     page = staff_client.get(COMPANIES, {"country": "MX"}).content.decode()
     assert "Mexico SA" in page and "Brasil SA" not in page
     page = staff_client.get(COMPANIES, {"status__exact": "prospect"}).content.decode()
@@ -203,7 +211,7 @@ def test_staff_cannot_add_a_company_with_an_invalid_tax_id(
 
 
 def test_staff_cannot_add_the_same_company_twice_with_another_formatting(staff_client):
-    Company.objects.create(country="BR", tax_id="11222333000181")
+    CompanyFactory(tax_id="11222333000181")
     response = staff_client.post(
         f"{COMPANIES}add/",
         {
@@ -220,10 +228,8 @@ def test_staff_cannot_add_the_same_company_twice_with_another_formatting(staff_c
 
 
 def test_company_page_lists_its_subscriptions(staff_client, products, partner):
-    company = Company.objects.create(country="BR", tax_id="11222333000181", status="client")
-    Subscription.objects.create(
-        company=company, product=products["wellhub-plus"], paid_by_partner=partner
-    )
+    company = CompanyFactory(client=True)
+    SubscriptionFactory(company=company, product=products["wellhub-plus"], paid_by_partner=partner)
     page = staff_client.get(f"{COMPANIES}{company.pk}/change/").content.decode()
     assert "Wellhub+" in page and "Acme Resellers" in page
 
@@ -231,11 +237,9 @@ def test_company_page_lists_its_subscriptions(staff_client, products, partner):
 def test_subscription_list_loads_its_relations_in_one_query(
     staff_client, products, partner, django_assert_max_num_queries
 ):
-    for i in range(30):
-        company = Company.objects.create(country="BR", tax_id=f"{i:014d}", status="client")
-        Subscription.objects.create(
-            company=company, product=products["wellhub-standard"], paid_by_partner=partner
-        )
+    SubscriptionFactory.create_batch(
+        30, product=products["wellhub-standard"], paid_by_partner=partner
+    )
     with django_assert_max_num_queries(12):
         response = staff_client.get("/admin/eligibility/subscription/")
     assert response.status_code == 200
@@ -245,12 +249,10 @@ def test_subscription_list_loads_its_relations_in_one_query(
 
 
 def test_company_export_uses_the_import_companies_columns(staff_client, products, partner):
-    company = Company.objects.create(
-        country="BR", tax_id="11222333000181", legal_name="Exported SA", status="client"
-    )
+    company = CompanyFactory(tax_id="11222333000181", legal_name="Exported SA", client=True)
     for product in products.values():
-        Subscription.objects.create(company=company, product=product, paid_by_partner=partner)
-    Company.objects.create(country="MX", tax_id="GFA010203CX4", legal_name="Prospecto")
+        SubscriptionFactory(company=company, product=product, paid_by_partner=partner)
+    CompanyFactory(country="MX", legal_name="Prospecto")
     rows = export_csv(staff_client, COMPANIES, "companyresource", HEADER.split(","), "?country=BR")
     assert rows == [
         {
@@ -290,7 +292,7 @@ def test_company_resource_imports_valid_rows_compacted_and_reports_invalid_ones(
 
 
 def test_company_resource_upserts_by_compact_tax_id_with_subscriptions(products, partner):
-    Company.objects.create(country="BR", tax_id="11222333000181", legal_name="Old name")
+    CompanyFactory(tax_id="11222333000181", legal_name="Old name")
     result = CompanyResource().import_data(
         _dataset("br,11.222.333/0001-81,New name,client,wellhub-plus,client"),
         dry_run=False,
@@ -352,7 +354,7 @@ def test_admin_import_names_missing_columns(staff_client, products):
 
 
 def test_product_resource_round_trips_by_code(db):
-    Product.objects.create(code="wellhub-plus", name="Old")
+    ProductFactory(code="wellhub-plus", name="Old")
     ProductResource().import_data(
         Dataset().load("code,name,is_active\nwellhub-plus,Wellhub+,1\nnew-one,New,0", format="csv"),
         dry_run=False,

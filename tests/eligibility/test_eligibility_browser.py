@@ -5,32 +5,23 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from eligibility.models import Company, Product, Subscription
-from eligibility.taxid import protection_key
-from requests_app.models import PartnerRequest, RequestKind, RequestStatus
 from tests.browser_helpers import sign_in
+from tests.factories import (
+    CompanyFactory,
+    PartnerRequestFactory,
+    ProductFactory,
+    SubscriptionFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_partner_sees_each_of_the_four_answers_with_its_next_step(page, alice, partner):
-    company = Company.objects.create(
-        country="BR", tax_id="11222333000181", legal_name="Initech Ltda", status="client"
-    )
-    Subscription.objects.create(
-        company=company, product=Product.objects.create(code="gym", name="Gym access")
-    )
-    Product.objects.create(code="therapy", name="Therapy")
-    launched = Company.objects.create(country="BR", tax_id="45723174000110", status="prospect")
-    PartnerRequest.objects.create(
-        reference="RH-000321",
-        kind=RequestKind.LAUNCH,
-        status=RequestStatus.SUBMITTED,
-        partner=partner,
-        company=launched,
-        protection_key=protection_key("BR", "45723174000110"),
-        business_model="reseller",
-    )
+    company = CompanyFactory(tax_id="11222333000181", legal_name="Initech Ltda", client=True)
+    SubscriptionFactory(company=company, product=ProductFactory(code="gym", name="Gym access"))
+    ProductFactory(code="therapy", name="Therapy")
+    launched = CompanyFactory(tax_id="45723174000110")
+    PartnerRequestFactory(partner=partner, company=launched, reference="RH-000321")
     csp_errors = []
     page.on(
         "console",

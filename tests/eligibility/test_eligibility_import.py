@@ -8,7 +8,8 @@ from stdnum.br import cnpj as stdnum_cnpj
 
 from eligibility import importer
 from eligibility.importer import ImportCounts, import_companies
-from eligibility.models import Company, Product, Subscription
+from eligibility.models import Company, Subscription
+from tests.factories import ProductFactory
 
 HEADER = "country,tax_id,legal_name,status,products,paid_by"
 
@@ -25,7 +26,7 @@ def products(db):
         ("family-members", "Family Members"),
         ("wellhub-plus", "Wellhub+"),
     ]:
-        Product.objects.create(code=code, name=name)
+        ProductFactory(code=code, name=name)
 
 
 def write(tmp_path, *lines, name="companies.csv", encoding="utf-8", newline="\n"):

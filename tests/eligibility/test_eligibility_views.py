@@ -9,10 +9,16 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from eligibility.models import Company, EligibilityCheck, Product, Subscription
-from eligibility.taxid import protection_key
-from requests_app.models import PartnerRequest, RequestKind, RequestStatus
-from tests.factories import PartnerFactory, UserFactory
+from eligibility.models import Company, EligibilityCheck
+from requests_app.models import RequestStatus
+from tests.factories import (
+    CompanyFactory,
+    PartnerFactory,
+    PartnerRequestFactory,
+    ProductFactory,
+    SubscriptionFactory,
+    UserFactory,
+)
 
 URL = "/eligibility/check/"
 
@@ -48,26 +54,18 @@ def post_check(client, tax_id, country="BR", company_name=""):
 @pytest.fixture
 def products(db):
     return {
-        code: Product.objects.create(code=code, name=name)
+        code: ProductFactory(code=code, name=name)
         for code, name in [("gym", "Gym access"), ("therapy", "Therapy"), ("nutri", "Nutrition")]
     }
 
 
 def client_company(tax_id=CNPJ, **fields):
-    return Company.objects.create(
-        country="BR", tax_id=tax_id, legal_name="Initech Ltda", status="client", **fields
-    )
+    return CompanyFactory(tax_id=tax_id, legal_name="Initech Ltda", client=True, **fields)
 
 
 def open_launch(*, partner, company, status=RequestStatus.SUBMITTED, reference="RH-000042"):
-    return PartnerRequest.objects.create(
-        reference=reference,
-        kind=RequestKind.LAUNCH,
-        status=status,
-        partner=partner,
-        company=company,
-        protection_key=protection_key(company.country, company.tax_id),
-        business_model="reseller",
+    return PartnerRequestFactory(
+        partner=partner, company=company, status=status, reference=reference
     )
 
 
@@ -194,7 +192,7 @@ def test_new_company_is_available_with_a_launch_link(alice_client, alice):
     [CNPJ, CNPJ_FORMATTED, f"  {CNPJ_FORMATTED}  ", "16 727 230 0001 97", "16727230/0001-97"],
 )
 def test_formatting_never_changes_the_answer(alice_client, typed):
-    Company.objects.create(country="BR", tax_id=CNPJ, status="blocked")
+    CompanyFactory(tax_id=CNPJ, blocked=True)
     response = post_check(alice_client, typed)
     assert result_of(response) == "unavailable"
     assert EligibilityCheck.objects.get().tax_id == CNPJ
@@ -212,9 +210,7 @@ def test_empty_country_means_the_partner_home_country(alice_client):
 
 
 def test_prospect_in_the_registry_is_available_and_named(alice_client):
-    Company.objects.create(
-        country="BR", tax_id=CNPJ, legal_name="Initech Prospect", status="prospect"
-    )
+    CompanyFactory(tax_id=CNPJ, legal_name="Initech Prospect")
     response = post_check(alice_client, CNPJ)
     assert result_of(response) == "available"
     assert "Initech Prospect" in response.content.decode()
@@ -238,10 +234,8 @@ def test_client_offers_upsell_of_missing_products_and_takeover_of_direct_payment
     alice_client, partner, other_partner, products
 ):
     company = client_company()
-    Subscription.objects.create(company=company, product=products["gym"])  # paid directly
-    Subscription.objects.create(
-        company=company, product=products["therapy"], paid_by_partner=other_partner
-    )
+    SubscriptionFactory(company=company, product=products["gym"])  # paid directly
+    SubscriptionFactory(company=company, product=products["therapy"], paid_by_partner=other_partner)
     response = post_check(alice_client, CNPJ)
     html = response.content.decode()
     assert result_of(response) == "client"
@@ -264,7 +258,7 @@ def test_client_offers_upsell_of_missing_products_and_takeover_of_direct_payment
 def test_products_paid_by_own_partner_are_not_offered_for_takeover(alice_client, partner, products):
     company = client_company()
     for product in products.values():
-        Subscription.objects.create(company=company, product=product, paid_by_partner=partner)
+        SubscriptionFactory(company=company, product=product, paid_by_partner=partner)
     response = post_check(alice_client, CNPJ)
     html = response.content.decode()
     assert result_of(response) == "client"
@@ -277,7 +271,7 @@ def test_referral_only_partner_is_told_why_it_cannot_take_over_payment(client, p
     referral = UserFactory(partner=PartnerFactory(allows_reseller=False, allows_referral=True))
     client.force_login(referral)
     company = client_company()
-    Subscription.objects.create(company=company, product=products["gym"])
+    SubscriptionFactory(company=company, product=products["gym"])
     response = post_check(client, CNPJ)
     assert result_of(response) == "client"
     assert set(action_links(response)) == {"upsell"}
@@ -295,14 +289,12 @@ def test_branch_of_a_client_gets_the_client_answer(alice_client, products):
 
 def test_client_page_queries_do_not_grow_with_products_or_history(alice_client, products):
     company = client_company()
-    Subscription.objects.create(company=company, product=products["gym"])
+    SubscriptionFactory(company=company, product=products["gym"])
     post_check(alice_client, CNPJ)
     with CaptureQueriesContext(connection) as small:
         post_check(alice_client, CNPJ)
 
-    for n in range(40):
-        product = Product.objects.create(code=f"extra-{n}", name=f"Extra {n}")
-        Subscription.objects.create(company=company, product=product)
+    SubscriptionFactory.create_batch(40, company=company)
     for _ in range(12):
         post_check(alice_client, OTHER_CNPJ)
     with CaptureQueriesContext(connection) as large:
@@ -316,7 +308,7 @@ def test_client_page_queries_do_not_grow_with_products_or_history(alice_client, 
 
 
 def test_blocked_company_is_unavailable_without_any_action(alice_client):
-    Company.objects.create(country="BR", tax_id=CNPJ, legal_name="Blocked SA", status="blocked")
+    CompanyFactory(tax_id=CNPJ, legal_name="Blocked SA", blocked=True)
     response = post_check(alice_client, CNPJ)
     html = response.content.decode()
     assert result_of(response) == "unavailable"
@@ -326,14 +318,14 @@ def test_blocked_company_is_unavailable_without_any_action(alice_client):
 
 
 def test_branch_of_blocked_company_is_unavailable(alice_client):
-    Company.objects.create(country="BR", tax_id=CNPJ, status="blocked")
+    CompanyFactory(tax_id=CNPJ, blocked=True)
     assert result_of(post_check(alice_client, CNPJ_BRANCH)) == "unavailable"
 
 
 def test_company_protected_by_another_partner_is_unavailable_and_partner_not_named(
     alice_client, other_partner
 ):
-    company = Company.objects.create(country="BR", tax_id=CNPJ, legal_name="Contested SA")
+    company = CompanyFactory(tax_id=CNPJ, legal_name="Contested SA")
     open_launch(partner=other_partner, company=company, reference="RH-000777")
     response = post_check(alice_client, CNPJ_FORMATTED)
     html = response.content.decode()
@@ -346,7 +338,7 @@ def test_company_protected_by_another_partner_is_unavailable_and_partner_not_nam
 
 
 def test_own_open_launch_links_to_the_request(alice_client, bob, partner):
-    company = Company.objects.create(country="BR", tax_id=CNPJ)
+    company = CompanyFactory(tax_id=CNPJ)
     open_launch(partner=partner, company=company, reference="RH-000042")
     response = post_check(alice_client, CNPJ_BRANCH)
     html = response.content.decode()
@@ -358,7 +350,7 @@ def test_own_open_launch_links_to_the_request(alice_client, bob, partner):
 
 @pytest.mark.parametrize("status", [RequestStatus.LOST, RequestStatus.EXPIRED, RequestStatus.WON])
 def test_closed_launch_of_another_partner_does_not_protect(alice_client, other_partner, status):
-    company = Company.objects.create(country="BR", tax_id=CNPJ)
+    company = CompanyFactory(tax_id=CNPJ)
     open_launch(partner=other_partner, company=company, status=status)
     assert result_of(post_check(alice_client, CNPJ)) == "available"
 
@@ -547,7 +539,7 @@ def test_bad_tax_ids_get_a_message_on_the_field_and_are_logged_as_invalid(
 
 
 def test_fullwidth_digits_are_the_same_tax_id(alice_client):
-    Company.objects.create(country="BR", tax_id=CNPJ, status="blocked")
+    CompanyFactory(tax_id=CNPJ, blocked=True)
     response = post_check(alice_client, "１６.７２７.２３０/０００１-９７")
     assert result_of(response) == "unavailable"
 
@@ -564,10 +556,10 @@ def test_staff_without_a_partner_is_told_why(staff_client):
 def test_other_partner_is_never_named_on_the_page(alice_client, other_partner, products):
     """Globex pays for one client's plan and holds an open launch on another company."""
     paid_by_globex = client_company()
-    Subscription.objects.create(
+    SubscriptionFactory(
         company=paid_by_globex, product=products["gym"], paid_by_partner=other_partner
     )
-    launched_by_globex = Company.objects.create(country="BR", tax_id=OTHER_CNPJ)
+    launched_by_globex = CompanyFactory(tax_id=OTHER_CNPJ)
     open_launch(partner=other_partner, company=launched_by_globex, reference="RH-000900")
     for tax_id in (CNPJ, OTHER_CNPJ):
         html = post_check(alice_client, tax_id).content.decode()
@@ -579,9 +571,9 @@ def test_other_partner_is_never_named_on_the_page(alice_client, other_partner, p
 def _surround(company, *, partner, other_partner, start, count):
     """More products and subscriptions for the company, more requests around it."""
     for n in range(start, start + count):
-        product = Product.objects.create(code=f"extra-{n}", name=f"Extra {n}")
+        product = ProductFactory()
         if company is not None:
-            Subscription.objects.create(
+            SubscriptionFactory(
                 company=company, product=product, paid_by_partner=other_partner if n % 2 else None
             )
             open_launch(
@@ -590,7 +582,7 @@ def _surround(company, *, partner, other_partner, start, count):
                 status=RequestStatus.LOST,
                 reference=f"RH-{n + 5000:06d}",
             )
-        other = Company.objects.create(country="BR", tax_id=f"{90000000 + n:08d}000100")
+        other = CompanyFactory()
         open_launch(partner=partner, company=other, reference=f"RH-{n + 1000:06d}")
 
 
@@ -612,7 +604,7 @@ def test_each_answer_costs_a_small_constant_number_of_queries(
     tax_id = "16.727.230/0001-98" if kind == "invalid" else CNPJ
     if kind != "invalid":
         status = {"client": "client", "blocked": "blocked"}.get(kind, "prospect")
-        company = Company.objects.create(country="BR", tax_id=CNPJ, status=status)
+        company = CompanyFactory(tax_id=CNPJ, status=status)
     if kind in ("protected", "own"):
         owner = partner if kind == "own" else other_partner
         open_launch(partner=owner, company=company, reference="RH-000999")

@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from eligibility.models import Company, Product, Subscription
+from tests.factories import CompanyFactory, ProductFactory, SubscriptionFactory
 
 CLIENT_CNPJ = "45723174000110"
 
@@ -50,11 +50,9 @@ def _main_form_fields(parser: _FormFields) -> list[dict]:
 
 @pytest.fixture
 def client_company(db):
-    company = Company.objects.create(country="BR", tax_id=CLIENT_CNPJ, status="client")
-    Subscription.objects.create(
-        company=company, product=Product.objects.create(code="std", name="Wellhub Standard")
-    )
-    Product.objects.create(code="plus", name="Wellhub+")
+    company = CompanyFactory(tax_id=CLIENT_CNPJ, client=True)
+    SubscriptionFactory(company=company, product__code="std", product__name="Wellhub Standard")
+    ProductFactory(code="plus", name="Wellhub+")
     return company
 
 

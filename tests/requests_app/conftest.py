@@ -4,15 +4,14 @@ import pytest
 from django.contrib.auth.models import Group
 
 from accounts.roles import AE_GROUP
-from eligibility.models import Company, Product, Subscription
-from tests.factories import StaffFactory
+from tests.factories import CompanyFactory, ProductFactory, StaffFactory, SubscriptionFactory
 from tests.requests_app.requests_helpers import CLIENT_CNPJ, PROSPECT_CNPJ
 
 
 @pytest.fixture
 def products(db):
     return {
-        code: Product.objects.create(code=code, name=name)
+        code: ProductFactory(code=code, name=name)
         for code, name in [
             ("standard", "Wellhub Standard"),
             ("family", "Family Members"),
@@ -24,21 +23,15 @@ def products(db):
 @pytest.fixture
 def client_company(products, other_partner):
     """A client that pays Standard itself and gets Family through another partner."""
-    company = Company.objects.create(
-        country="BR", tax_id=CLIENT_CNPJ, legal_name="Academia Paulista Ltda", status="client"
-    )
-    Subscription.objects.create(company=company, product=products["standard"])
-    Subscription.objects.create(
-        company=company, product=products["family"], paid_by_partner=other_partner
-    )
+    company = CompanyFactory(tax_id=CLIENT_CNPJ, legal_name="Academia Paulista Ltda", client=True)
+    SubscriptionFactory(company=company, product=products["standard"])
+    SubscriptionFactory(company=company, product=products["family"], paid_by_partner=other_partner)
     return company
 
 
 @pytest.fixture
 def prospect(db):
-    return Company.objects.create(
-        country="BR", tax_id=PROSPECT_CNPJ, legal_name="Logistica Rio Claro Ltda"
-    )
+    return CompanyFactory(tax_id=PROSPECT_CNPJ, legal_name="Logistica Rio Claro Ltda")
 
 
 @pytest.fixture

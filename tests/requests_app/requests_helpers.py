@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from eligibility.taxid import protection_key
-from requests_app.models import PartnerRequest, RequestEvent, RequestKind, RequestStatus
+from requests_app.models import RequestKind, RequestStatus
+from tests.factories import PartnerRequestFactory
 
 # Valid Brazilian CNPJs with different roots.
 NEW_CNPJ = "16727230000197"  # not in the registry
@@ -27,24 +27,18 @@ def make_request(
     **fields,
 ):
     """A request as the services leave it, without going through them (for list pages)."""
-    request = PartnerRequest.objects.create(
+    return PartnerRequestFactory(
         kind=kind,
         status=status,
         partner=partner,
         company=company,
         created_by=created_by,
         assigned_ae=assigned_ae,
-        protection_key=protection_key(company.country, company.tax_id),
-        business_model="reseller",
         protected_until=timezone.now() + timedelta(days=protected_days)
         if kind == RequestKind.LAUNCH
         else None,
         **fields,
     )
-    request.reference = f"RH-{request.pk:06d}"
-    request.save(update_fields=["reference"])
-    RequestEvent.objects.create(request=request, from_status="", to_status=status)
-    return request
 
 
 def launch_post(company_tax_id=NEW_CNPJ, **overrides):

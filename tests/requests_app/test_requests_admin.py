@@ -8,8 +8,8 @@ from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from bulk.models import BulkCheckJob
-from eligibility.models import Company
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
+from tests.factories import BulkCheckJobFactory, CompanyFactory
 from tests.requests_app.requests_helpers import make_request
 
 CHANGELIST = "/admin/requests_app/partnerrequest/"
@@ -188,12 +188,13 @@ def test_staff_cannot_add_or_delete_requests(staff_client, launch):
 def test_dealdesk_bulk_approve_and_reject(
     staff_client, partner, alice, prospect, ae, on_commit, mailoutbox
 ):
-    job = BulkCheckJob.objects.create(
-        partner=partner, created_by=alice, input_data=b"", filename="leads.csv"
+    job = BulkCheckJobFactory(
+        partner=partner,
+        created_by=alice,
+        mode=BulkCheckJob.Mode.CHECK_AND_LAUNCH,
+        filename="leads.csv",
     )
-    others = [
-        Company.objects.create(country="BR", tax_id=t) for t in ("11222333000181", "77420519000153")
-    ]
+    others = CompanyFactory.create_batch(2)
     first, second, third = [
         make_request(
             partner=partner,
@@ -228,9 +229,7 @@ def test_ae_lands_on_their_own_queue(ae_client, ae, ae2, partner, prospect, clie
     theirs = make_request(
         partner=partner, company=client_company, kind=RequestKind.UPSELL, assigned_ae=ae2
     )
-    unassigned = make_request(
-        partner=partner, company=Company.objects.create(country="BR", tax_id="11222333000181")
-    )
+    unassigned = make_request(partner=partner, company=CompanyFactory())
     assert listed(ae_client.get(CHANGELIST).content.decode()) == {mine.reference}
     everyone = ae_client.get(CHANGELIST, {"queue": "all"}).content.decode()
     assert listed(everyone) == {mine.reference, theirs.reference, unassigned.reference}

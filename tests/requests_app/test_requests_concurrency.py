@@ -10,7 +10,7 @@ from requests_app import launch as launch_module
 from requests_app.launch import create_launch
 from requests_app.models import PartnerRequest
 from requests_app.shared import RequestRefused
-from tests.factories import PartnerFactory, UserFactory
+from tests.factories import CompanyFactory, PartnerFactory, UserFactory
 from tests.requests_app.requests_helpers import NEW_CNPJ
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,7 +21,7 @@ def test_simultaneous_launches_for_one_company_let_exactly_one_through(
     uses_real_services, monkeypatch, in_registry
 ):
     if in_registry:
-        Company.objects.create(country="BR", tax_id=NEW_CNPJ, legal_name="Contested Ltda")
+        CompanyFactory(tax_id=NEW_CNPJ, legal_name="Contested Ltda")
     users = [UserFactory(partner=PartnerFactory()) for _ in range(2)]
     barrier = threading.Barrier(len(users), timeout=20)
     original_choose_ae = launch_module.choose_ae

@@ -5,11 +5,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from eligibility.models import Company
 from eligibility.services import decide_many
 from requests_app.expiry import expire_protections
 from requests_app.models import PartnerRequest, RequestStatus
 from requests_app.tasks import expire_protections_task
+from tests.factories import CompanyFactory
 from tests.requests_app.requests_helpers import PROSPECT_CNPJ, make_request
 
 
@@ -50,7 +50,7 @@ def test_protected_and_closed_requests_are_left_alone(partner, prospect, on_comm
     current = make_request(partner=partner, company=prospect, protected_days=30)
     won = make_request(
         partner=partner,
-        company=Company.objects.create(country="BR", tax_id="11222333000181"),
+        company=CompanyFactory(),
         status=RequestStatus.WON,
         protected_days=-5,
     )

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from eligibility.models import Company
 from requests_app.models import RequestKind, RequestStatus
 from requests_app.status import change_status
+from tests.factories import CompanyFactory
 from tests.requests_app.requests_helpers import CLIENT_CNPJ, PROSPECT_CNPJ, make_request
 
 LIST = "/requests/"
@@ -14,14 +14,6 @@ LIST = "/requests/"
 
 def references(body: str) -> list[str]:
     return re.findall(r'<tr data-reference="(RH-\d+)"', body)
-
-
-def companies(count: int, start: int = 0) -> list[Company]:
-    # Tax IDs need not be valid for list pages; the registry takes them as given.
-    return [
-        Company.objects.create(country="BR", tax_id=f"{10000000 + start + n:08d}000100")
-        for n in range(count)
-    ]
 
 
 @pytest.fixture
@@ -32,10 +24,10 @@ def mixed(partner, other_partner, alice, bob, charlie, prospect, client_company)
             partner=partner, company=client_company, created_by=bob, kind=RequestKind.UPSELL
         ),
         "alice_won": make_request(
-            partner=partner, company=companies(1)[0], created_by=alice, status=RequestStatus.WON
+            partner=partner, company=CompanyFactory(), created_by=alice, status=RequestStatus.WON
         ),
         "charlie_launch": make_request(
-            partner=other_partner, company=companies(1, 50)[0], created_by=charlie
+            partner=other_partner, company=CompanyFactory(), created_by=charlie
         ),
     }
 
@@ -87,7 +79,7 @@ def test_bad_filter_values_are_ignored(alice_client, mixed, params):
 
 
 def test_list_is_paginated_by_25(alice_client, partner):
-    for company in companies(30):
+    for company in CompanyFactory.create_batch(30):
         make_request(partner=partner, company=company)
     first = references(alice_client.get(LIST).content.decode())
     second = references(alice_client.get(LIST, {"page": 2}).content.decode())
@@ -99,7 +91,7 @@ def test_list_is_paginated_by_25(alice_client, partner):
     ("page", "expected"), [("abc", 25), ("999", 5), ("-1", 5), ("0", 5), ("1.5", 25), ("", 25)]
 )
 def test_bad_page_numbers_show_a_real_page(alice_client, partner, page, expected):
-    for company in companies(30):
+    for company in CompanyFactory.create_batch(30):
         make_request(partner=partner, company=company)
     response = alice_client.get(LIST, {"page": page})
     assert response.status_code == 200
@@ -107,7 +99,7 @@ def test_bad_page_numbers_show_a_real_page(alice_client, partner, page, expected
 
 
 def test_pagination_keeps_the_filters(alice_client, partner):
-    for company in companies(30):
+    for company in CompanyFactory.create_batch(30):
         make_request(partner=partner, company=company, status=RequestStatus.IN_PROGRESS)
     body = alice_client.get(LIST, {"status": "in_progress"}).content.decode()
     assert "?status=in_progress&amp;page=2" in body
@@ -129,7 +121,7 @@ def _list_queries(client, django_assert_max_num_queries, limit):
 def test_list_costs_the_same_queries_for_3_or_30_requests(
     alice_client, partner, django_assert_max_num_queries
 ):
-    made = companies(30)
+    made = CompanyFactory.create_batch(30)
     for company in made[:3]:
         make_request(partner=partner, company=company)
     few = _list_queries(alice_client, django_assert_max_num_queries, 5)

@@ -7,6 +7,7 @@ from eligibility.services import decide_many
 from requests_app.models import RequestKind, RequestStatus
 from requests_app.shared import InvalidTransition
 from requests_app.status import approve_bulk_launches, change_status, reject_bulk_launches
+from tests.factories import CompanyFactory
 from tests.requests_app.requests_helpers import PROSPECT_CNPJ, make_request
 
 S = RequestStatus
@@ -116,9 +117,7 @@ def test_closing_a_launch_frees_the_company_for_other_partners(
 def test_dealdesk_approval_sends_each_pending_launch_to_an_ae(
     partner, alice, prospect, client_company, ae, staff, on_commit, mailoutbox
 ):
-    from eligibility.models import Company
-
-    extra = Company.objects.create(country="BR", tax_id="11222333000181")
+    extra = CompanyFactory()
     pending = [
         make_request(partner=partner, company=c, status=S.PENDING_APPROVAL, created_by=alice)
         for c in (prospect, extra)

@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from PIL import Image
 
 from support.models import ProblemReport
+from tests.factories import ProblemReportFactory
 
 CHANGELIST = "/admin/support/problemreport/"
 
@@ -24,18 +25,19 @@ def png() -> bytes:
 
 @pytest.fixture
 def reports(alice, partner):
-    with_shot = ProblemReport(
+    with_shot = ProblemReportFactory(
         user=alice,
         partner=partner,
-        email=alice.email,
         description="Upload failed",
         request_id="req-alice-0001",
         page="/eligibility/bulk/",
+        screenshot=ContentFile(png(), name="x.png"),
     )
-    with_shot.screenshot.save("x.png", ContentFile(png()), save=False)
-    with_shot.save()
-    anonymous = ProblemReport.objects.create(
-        email="blocked@globex.example", description="Cannot sign in", request_id="req-anon-0002"
+    anonymous = ProblemReportFactory(
+        anonymous=True,
+        email="blocked@globex.example",
+        description="Cannot sign in",
+        request_id="req-anon-0002",
     )
     return with_shot, anonymous
 
