@@ -30,7 +30,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 	$(DEV_ENV) $(BIN)/mypy .
 
 format: install

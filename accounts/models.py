@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    pass
 
 
 class BusinessModel(models.TextChoices):
@@ -70,8 +70,8 @@ class Partner(models.Model):
             allowed.append(BusinessModel.REFERRAL)
         return allowed
 
-    def business_model_choices(self) -> list[tuple[str, StrOrPromise]]:
-        return [(value, BusinessModel(value).label) for value in self.business_models]
+    def business_model_choices(self) -> list[tuple[str, str]]:
+        return [(value, str(BusinessModel(value).label)) for value in self.business_models]
 
 
 class UserManager(BaseUserManager["User"]):

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Partner, User
-from accounts.selectors import partner_or_403
+from accounts.rules import acting_partner
 from bulk.csv import TEMPLATE_COLUMNS, UploadRejected, template_csv
 from bulk.forms import BulkUploadForm, BulkUploadHandler
 from bulk.models import BulkCheckJob
@@ -45,7 +45,7 @@ def bulk_template(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def bulk_jobs(request: HttpRequest) -> HttpResponse:
-    partner = partner_or_403(_user(request))
+    partner = acting_partner(_user(request))
     if request.method == "POST" and declared_too_large(
         request, max_file_bytes=settings.BULK_MAX_BYTES
     ):
@@ -109,7 +109,7 @@ def _render_jobs(
 @login_required
 @require_GET
 def bulk_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_partner_job(partner=partner_or_403(_user(request)), pk=pk)
+    job = get_partner_job(partner=acting_partner(_user(request)), pk=pk)
     return render(request, "bulk/detail.html", {"job": job})
 
 
@@ -117,12 +117,12 @@ def bulk_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def bulk_job_fragment(request: HttpRequest, pk: int) -> HttpResponse:
     """One job's card, polled by the jobs page while the job is queued or running."""
-    job = get_partner_job(partner=partner_or_403(_user(request)), pk=pk)
+    job = get_partner_job(partner=acting_partner(_user(request)), pk=pk)
     return render(request, "bulk/_job.html", {"job": job})
 
 
 @login_required
 @require_GET
 def bulk_report(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_partner_report(partner=partner_or_403(_user(request)), pk=pk)
+    job = get_partner_report(partner=acting_partner(_user(request)), pk=pk)
     return _csv_response(bytes(job.report_data or b""), report_filename(job))

@@ -34,7 +34,7 @@ from bulk.launches import BulkLauncher, reported_reason
 from bulk.models import RESULT_ORDER, BulkCheckJob, BulkReportChunk
 from bulk.reports import StoredInput, email_failure, store_and_send_report
 from core.csvfiles import Row, SafeCsvWriter, read_rows, text_stream
-from eligibility.checklog import log_checks
+from eligibility.checklog import CheckEntry, log_checks
 from eligibility.decision import Decision, invalid_decision
 from eligibility.models import EligibilityCheck, EligibilityResult
 from eligibility.services import decide_many
@@ -296,7 +296,7 @@ class _JobRun:
                 decision, reason, reference = self._outcome(row, decided)
                 launched += bool(reference)
                 counts[decision.result] = counts.get(decision.result, 0) + 1
-                entries.append((row.country, row.raw_tax_id, row.name, decision))
+                entries.append(CheckEntry(row.country, row.raw_tax_id, row.name, decision))
                 writer.write([*self.columns.fit(row.cells), decision.result, reason, reference])
             self._save_chunk(rows, entries, writer.getvalue(), counts, launched)
         self.processed, self.counts, self.launched = start + len(rows), counts, launched
@@ -312,7 +312,7 @@ class _JobRun:
     def _save_chunk(
         self,
         rows: list[FileRow],
-        entries: list[tuple[str, str, str, Decision]],
+        entries: list[CheckEntry],
         report_lines: bytes,
         counts: dict[str, int],
         launched: int,

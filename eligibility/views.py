@@ -129,6 +129,21 @@ def _error_field(decision: Decision) -> str:
     return "country" if decision.reason in COUNTRY_REASONS else "tax_id"
 
 
+def _answer(decision: Decision, values: dict[str, str], company_name: str) -> dict[str, object]:
+    """What the answer panel shows of a decision."""
+    return {
+        "result_label": EligibilityResult(decision.result).label,
+        "country_name": (
+            country_name(decision.country)
+            if decision.country in SUPPORTED_COUNTRIES
+            else gettext("Unknown country")
+        ),
+        "shown_tax_id": format_tax_id(decision.country, decision.tax_id) or values["tax_id"],
+        "error_field": _error_field(decision),
+        "request_query": _request_query(decision, company_name),
+    }
+
+
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails  # set by django_htmx's middleware
 
@@ -174,17 +189,7 @@ def check(request: HtmxHttpRequest) -> HttpResponse:
         "decision": decision,
     }
     if decision is not None:
-        context.update(
-            result_label=EligibilityResult(decision.result).label,
-            country_name=(
-                country_name(decision.country)
-                if decision.country in SUPPORTED_COUNTRIES
-                else gettext("Unknown country")
-            ),
-            shown_tax_id=format_tax_id(decision.country, decision.tax_id) or values["tax_id"],
-            error_field=_error_field(decision),
-            request_query=_request_query(decision, form.cleaned_data["company_name"]),
-        )
+        context.update(_answer(decision, values, form.cleaned_data["company_name"]))
     if request.htmx and request.method == "POST":
         if logged is None:  # the form itself was refused: show it again with its errors
             response = render(request, "eligibility/_check_panel.html", context)

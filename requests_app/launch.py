@@ -91,6 +91,7 @@ def create_launch(
     logged (a bulk row). A bulk row's launch is for the ``partner`` its job acts for; any other
     is for the user's own. Idempotent per (bulk_job, bulk_row). With ``pending_approval`` it
     waits for the Dealdesk: no AE yet, no e-mail (see notify_dealdesk_of_bulk_launches).
+    (Past 50 lines only by its signature: one keyword per field of the launch form.)
     """
     partner = partner or acting_partner(user)
     already = _bulk_row_launch(bulk_job, bulk_row)
