@@ -57,6 +57,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -369,6 +370,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("Run it on PostgreSQL: DATABASE_URL=postgres://… python bench/bulk.py")
 
+    call_command("migrate", interactive=False, verbosity=0)  # a fresh database works too
     build_registry(args.companies)
     protect_some(args.companies)
     user = bench_user()
