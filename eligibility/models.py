@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BusinessModel
+from eligibility.taxid import company_root
 
 
 class EligibilityResult(models.TextChoices):
@@ -45,8 +46,6 @@ class Company(models.Model):
         return f"{self.legal_name or self.tax_id} ({self.country} {self.tax_id})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from eligibility.taxid import company_root
-
         self.root = company_root(self.country, self.tax_id)
         super().save(*args, **kwargs)
 
