@@ -9,10 +9,11 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.countries import SUPPORTED_COUNTRIES, country_choices
+from eligibility.taxid import TAX_ID_DOCUMENTS
 
 COMPANY_NAME_MAX_LENGTH = 255
 
@@ -50,8 +51,30 @@ class CheckForm(forms.Form):
     )
 
 
+def tax_id_label(country: str) -> str:
+    """The Tax ID field's label, naming the country's document: "Tax ID (CNPJ)"."""
+    document = TAX_ID_DOCUMENTS.get(country)
+    if document is None:
+        return gettext("Tax ID")
+    return gettext("Tax ID (%(document)s)") % {"document": document}
+
+
+def tax_id_hint(country: str) -> str:
+    """The Tax ID field's hint, naming the country's document."""
+    document = TAX_ID_DOCUMENTS.get(country)
+    if document is None:
+        return gettext("Type it as it is written: dots, dashes, slashes and spaces do not matter.")
+    return gettext(
+        "Type the %(document)s as it is written: dots, dashes, slashes and spaces do not matter."
+    ) % {"document": document}
+
+
 def country_options(selected: str) -> SafeString:
-    """The country list's <option>s, `selected` chosen: the same few lists on every check."""
+    """The country list's <option>s, `selected` chosen: the same few lists on every check.
+
+    Each option carries the Tax ID label and hint for its country, which the page's script
+    puts in place when the partner picks another country.
+    """
     return _country_options(get_language(), selected if selected in SUPPORTED_COUNTRIES else "")
 
 
@@ -59,9 +82,15 @@ def country_options(selected: str) -> SafeString:
 def _country_options(language: str | None, selected: str) -> SafeString:
     return format_html_join(
         "\n",
-        '<option value="{}"{}>{}</option>',
+        '<option value="{}" data-tax-id-label="{}" data-tax-id-hint="{}"{}>{}</option>',
         (
-            (code, mark_safe(" selected") if code == selected else "", name)  # noqa: S308 - a constant
+            (
+                code,
+                tax_id_label(code),
+                tax_id_hint(code),
+                mark_safe(" selected") if code == selected else "",  # noqa: S308 - a constant
+                name,
+            )
             for code, name in country_choices()
         ),
     )

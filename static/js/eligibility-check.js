@@ -56,7 +56,26 @@
     document.getElementById("recent-checks-empty").hidden = hasRows;
   }
 
+  // The Tax ID field's label and hint name the chosen country's document (CNPJ, RFC, …);
+  // each country option carries its own wording.
+  function nameTaxIdDocument(event) {
+    var select = event.target;
+    if (!select || select.id !== "id_country") {
+      return;
+    }
+    var option = select.options[select.selectedIndex];
+    var label = document.getElementById("tax_id-label");
+    var hint = document.getElementById("tax_id-help");
+    if (option && label && option.getAttribute("data-tax-id-label")) {
+      label.textContent = option.getAttribute("data-tax-id-label");
+    }
+    if (option && hint && option.getAttribute("data-tax-id-hint")) {
+      hint.textContent = option.getAttribute("data-tax-id-hint");
+    }
+  }
+
   focusAnswer();
+  document.body.addEventListener("change", nameTaxIdDocument);
   document.body.addEventListener("htmx:afterSettle", function (event) {
     var swapped = event.detail.elt ? event.detail.elt.id : "";
     if (swapped === "check-answer") {

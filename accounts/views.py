@@ -1,0 +1,30 @@
+"""The language switcher: Django's set_language, which also keeps the choice on the account."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.i18n import set_language as django_set_language
+
+from accounts import services
+from accounts.models import User
+
+_LANGUAGES = frozenset(code for code, _name in settings.LANGUAGES)
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Set the language cookie (Django's view: a safe `next` only) and save it for the user.
+
+    An unknown or missing language changes nothing, on the account or in the cookie.
+    """
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    user = getattr(request, "user", None)
+    if (
+        request.method == "POST"
+        and language in _LANGUAGES
+        and isinstance(user, User)
+        and user.is_authenticated
+    ):
+        services.save_language(user, language)
+    return response
