@@ -15,10 +15,15 @@ _LANGUAGES = frozenset(code for code, _name in settings.LANGUAGES)
 def set_language(request: HttpRequest) -> HttpResponse:
     """Set the language cookie (Django's view: a safe `next` only) and save it for the user.
 
-    An unknown or missing language changes nothing, on the account or in the cookie.
+    A language the hub does not speak, or none, changes nothing, on the account or in the
+    cookie.
     """
-    response = django_set_language(request)
     language = request.POST.get("language", "")
+    if language not in _LANGUAGES:
+        # Django would still set a cookie for any language it has files for (fr, de, …).
+        request.POST = request.POST.copy()
+        request.POST.pop("language", None)
+    response = django_set_language(request)
     user = getattr(request, "user", None)
     if (
         request.method == "POST"
