@@ -217,6 +217,7 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {
     "login": "accounts.forms.PartnerLoginForm",
     "request_login_code": "accounts.forms.PartnerRequestLoginCodeForm",
+    "reset_password": "accounts.forms.PartnerResetPasswordForm",
 }
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
