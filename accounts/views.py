@@ -19,11 +19,10 @@ def set_language(request: HttpRequest) -> HttpResponse:
     cookie.
     """
     language = request.POST.get("language", "")
-    if language not in _LANGUAGES:
-        # Django would still set a cookie for any language it has files for (fr, de, …).
-        request.POST = request.POST.copy()
-        request.POST.pop("language", None)
     response = django_set_language(request)
+    if language not in _LANGUAGES:
+        # Django sets the cookie for any language it has files for (fr, de, …): not ours.
+        response.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)
     user = getattr(request, "user", None)
     if (
         request.method == "POST"

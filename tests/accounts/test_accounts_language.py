@@ -208,7 +208,7 @@ def test_invite_user_command_takes_a_language(partner, on_commit):
     with on_commit():
         call_command("invite_user", "x@acme.example", "--partner", partner.name, "--language", "es")
     assert User.objects.get(email="x@acme.example").language == "es"
-    assert mail.outbox[-1].subject.endswith("Bienvenido al Reseller Hub")
+    assert mail.outbox[-1].subject.endswith("Le damos la bienvenida al Reseller Hub")
 
 
 @pytest.mark.django_db
