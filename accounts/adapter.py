@@ -9,6 +9,7 @@ import zoneinfo
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils import timezone, translation
 
@@ -18,6 +19,15 @@ from accounts.models import User
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def login(self, request: HttpRequest, user: AbstractBaseUser) -> None:
+        """Sign in, then speak the user's saved language for the rest of this request.
+
+        The "signed in" message is worded right after this, before the next page applies it.
+        """
+        super().login(request, user)
+        if isinstance(user, User) and user.language:
+            translation.activate(user.language)
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         user = context.get("user")

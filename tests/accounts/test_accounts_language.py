@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import invite_user
-from tests.factories import PartnerFactory
+from tests.factories import PASSWORD, PartnerFactory
 
 SETLANG = "/i18n/setlang/"
 COOKIE = "django_language"
@@ -128,10 +128,22 @@ def test_an_unknown_or_missing_language_changes_nothing(client, alice, data):
     response = client.post(SETLANG, data)
     assert response.status_code == 302
     assert response["Location"] == "/"
-    assert COOKIE not in response.cookies
+    if COOKIE in response.cookies:  # the browser's cookie follows the account: still Spanish
+        assert response.cookies[COOKIE].value == "es"
     alice.refresh_from_db()
     assert alice.language == "es"
     assert page_language(client.get("/")) == "es"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("data", [{"language": "fr"}, {"language": ""}, {}])
+def test_a_visitors_unknown_or_missing_language_sets_no_cookie(client, data):
+    client.cookies[COOKIE] = "pt-br"
+    response = client.post(SETLANG, {**data, "next": "/accounts/login/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
+    assert COOKIE not in response.cookies
+    assert page_language(client.get("/accounts/login/")) == "pt-br"
 
 
 @pytest.mark.django_db
@@ -162,7 +174,7 @@ def test_switching_never_redirects_off_the_site(client, next_url):
 def test_a_get_to_the_switcher_changes_nothing(client, alice):
     client.force_login(alice)
     response = client.get(SETLANG, {"language": "es", "next": "/"})
-    assert COOKIE not in response.cookies
+    assert response.cookies[COOKIE].value == "en" if COOKIE in response.cookies else True
     alice.refresh_from_db()
     assert alice.language == "en"
 
@@ -293,3 +305,26 @@ def test_times_are_shown_in_the_users_zone_and_language_format(
     client.force_login(alice)
     html = client.get(reverse("eligibility:check")).content.decode()
     assert shown in html
+
+
+@pytest.mark.django_db
+def test_the_signed_in_message_is_in_the_users_language(client, alice):
+    alice.language = "pt-br"
+    alice.save()
+    response = client.post(
+        "/accounts/login/", {"login": alice.email, "password": PASSWORD}, follow=True
+    )
+    html = response.content.decode()
+    assert page_language(response) == "pt-br"
+    assert "Successfully signed in" not in html
+
+
+@pytest.mark.django_db
+def test_pages_stay_in_the_users_language_after_signing_out(client, alice):
+    alice.language = "es"
+    alice.save()
+    client.force_login(alice)
+    client.get("/")
+    response = client.post("/accounts/logout/", follow=True)
+    assert page_language(response) == "es"
+    assert page_language(client.get("/accounts/login/")) == "es"
