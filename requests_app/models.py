@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -136,7 +137,7 @@ def parse_employee_count(value: object) -> int:
         raise ValidationError(
             _("The number of employees can be at most %(max)s."),
             code="too_large",
-            params={"max": f"{EMPLOYEE_COUNT_MAX:,}"},
+            params={"max": number_format(EMPLOYEE_COUNT_MAX, force_grouping=True)},
         )
     return count
 

@@ -77,3 +77,10 @@ def test_an_english_speaker_is_told_1_200_is_not_a_whole_number(client, alice):
     assert response.status_code == 200
     assert "whole number" in response.content.decode()
     assert not PartnerRequest.objects.exists()
+
+
+@pytest.mark.parametrize(("language", "shown"), [("en", "10,000,000"), ("pt-br", "10.000.000")])
+def test_the_largest_count_is_written_the_local_way(language, shown):
+    with translation.override(language), pytest.raises(ValidationError) as refused:
+        parse_employee_count("99999999")
+    assert shown in refused.value.messages[0]
