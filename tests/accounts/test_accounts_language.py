@@ -329,3 +329,11 @@ def test_pages_stay_in_the_users_language_after_signing_out(client, alice):
     response = client.post("/accounts/logout/", follow=True)
     assert page_language(response) == "es"
     assert page_language(client.get("/accounts/login/")) == "es"
+
+
+def test_the_account_offers_the_languages_the_site_speaks():
+    from django.conf import settings
+
+    from accounts.models import Language
+
+    assert [code for code, _name in settings.LANGUAGES] == Language.values
