@@ -31,7 +31,7 @@ class UserLocaleMiddleware:
             language = user.language
             if language:
                 translation.activate(language)
-                request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+                request.LANGUAGE_CODE = translation.get_language()
             timezone.activate(_zone(user.preferred_time_zone))
         else:
             timezone.deactivate()

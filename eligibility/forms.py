@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -70,11 +71,7 @@ def tax_id_hint(country: str) -> str:
 
 
 def country_options(selected: str) -> SafeString:
-    """The country list's <option>s, `selected` chosen: the same few lists on every check.
-
-    Each option carries the Tax ID label and hint for its country, which the page's script
-    puts in place when the partner picks another country.
-    """
+    """The country list's <option>s, `selected` chosen: the same few lists on every check."""
     return _country_options(get_language(), selected if selected in SUPPORTED_COUNTRIES else "")
 
 
@@ -82,15 +79,24 @@ def country_options(selected: str) -> SafeString:
 def _country_options(language: str | None, selected: str) -> SafeString:
     return format_html_join(
         "\n",
-        '<option value="{}" data-tax-id-label="{}" data-tax-id-hint="{}"{}>{}</option>',
+        '<option value="{}"{}>{}</option>',
         (
-            (
-                code,
-                tax_id_label(code),
-                tax_id_hint(code),
-                mark_safe(" selected") if code == selected else "",  # noqa: S308 - a constant
-                name,
-            )
+            (code, mark_safe(" selected") if code == selected else "", name)  # noqa: S308 - a constant
             for code, name in country_choices()
         ),
     )
+
+
+def tax_id_wording() -> dict[str, str]:
+    """JSON for the country list's data-* attributes: each country's Tax ID label and hint.
+
+    The page's script puts them in place when the partner picks another country.
+    """
+    return _tax_id_wording(get_language())
+
+
+@lru_cache(maxsize=8)
+def _tax_id_wording(language: str | None) -> dict[str, str]:
+    labels = {code: tax_id_label(code) for code in SUPPORTED_COUNTRIES}
+    hints = {code: tax_id_hint(code) for code in SUPPORTED_COUNTRIES}
+    return {"labels": json.dumps(labels), "hints": json.dumps(hints)}

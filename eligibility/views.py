@@ -29,6 +29,7 @@ from eligibility.forms import (
     country_options,
     tax_id_hint,
     tax_id_label,
+    tax_id_wording,
 )
 from eligibility.models import EligibilityCheck, EligibilityResult
 from eligibility.services import check_and_log
@@ -193,6 +194,7 @@ def check(request: HtmxHttpRequest) -> HttpResponse:
         "country_options": country_options(values["country"]),
         "tax_id_label": tax_id_label(values["country"]),
         "tax_id_hint": tax_id_hint(values["country"]),
+        "tax_id_wording": tax_id_wording(),
         "partner": partner,
         "decision": decision,
     }

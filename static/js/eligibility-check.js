@@ -57,20 +57,29 @@
   }
 
   // The Tax ID field's label and hint name the chosen country's document (CNPJ, RFC, …);
-  // each country option carries its own wording.
+  // the country list carries each country's wording (JSON in data-tax-id-labels / -hints).
+  function wording(select, name, country) {
+    try {
+      return JSON.parse(select.getAttribute(name) || "{}")[country] || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
   function nameTaxIdDocument(event) {
     var select = event.target;
     if (!select || select.id !== "id_country") {
       return;
     }
-    var option = select.options[select.selectedIndex];
     var label = document.getElementById("tax_id-label");
     var hint = document.getElementById("tax_id-help");
-    if (option && label && option.getAttribute("data-tax-id-label")) {
-      label.textContent = option.getAttribute("data-tax-id-label");
+    var labelText = wording(select, "data-tax-id-labels", select.value);
+    var hintText = wording(select, "data-tax-id-hints", select.value);
+    if (label && labelText) {
+      label.textContent = labelText;
     }
-    if (option && hint && option.getAttribute("data-tax-id-hint")) {
-      hint.textContent = option.getAttribute("data-tax-id-hint");
+    if (hint && hintText) {
+      hint.textContent = hintText;
     }
   }
 

@@ -7,6 +7,8 @@ product's own name), and each page's `lang` attribute names its language.
 
 from __future__ import annotations
 
+import html as html_module
+import json
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -97,7 +99,8 @@ CODE_PATTERNS = [
 class _Text(HTMLParser):
     """The visible text of a page: text nodes and the attributes people read or hear."""
 
-    ATTRIBUTES = ("aria-label", "placeholder", "title", "alt", "data-tax-id-label")
+    ATTRIBUTES = ("aria-label", "placeholder", "title", "alt")
+    JSON_ATTRIBUTES = ("data-tax-id-labels", "data-tax-id-hints")
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -113,6 +116,8 @@ class _Text(HTMLParser):
         for name, value in attrs:
             if name in self.ATTRIBUTES and value:
                 self.parts.append(value)
+            if name in self.JSON_ATTRIBUTES and value:
+                self.parts.extend(json.loads(value).values())
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
@@ -410,16 +415,32 @@ def test_a_token_user_with_no_saved_language_gets_the_partners_country_language(
     assert "código" in mail.outbox[-1].body.lower() or "código" in mail.outbox[-1].subject.lower()
 
 
+def _wording(page: str, kind: str) -> dict[str, str]:
+    match = re.search(rf'data-tax-id-{kind}="([^"]*)"', page)
+    assert match, f"the country list carries no data-tax-id-{kind}"
+    return json.loads(html_module.unescape(match.group(1)))
+
+
 def test_tax_id_label_names_the_countrys_document(client, alice):
     client.force_login(alice)
-    html = client.get("/eligibility/check/").content.decode()
-    assert ">Tax ID (CNPJ)</label>" in html
-    assert "Type the CNPJ as it is written" in html
-    assert 'value="MX" data-tax-id-label="Tax ID (RFC)"' in html
-    assert 'value="AR" data-tax-id-label="Tax ID (CUIT)"' in html
+    page = client.get("/eligibility/check/").content.decode()
+    assert ">Tax ID (CNPJ)</label>" in page
+    assert "Type the CNPJ as it is written" in page
+    labels = _wording(page, "labels")
+    assert labels["MX"] == "Tax ID (RFC)"
+    assert labels["AR"] == "Tax ID (CUIT)"
+    assert labels["CL"] == "Tax ID (RUT)"
+    assert labels["PE"] == "Tax ID (RUC)"
+    assert labels["US"] == "Tax ID (EIN)"
+    assert labels["ES"] == "Tax ID (NIF/CIF)"
+    assert labels["IT"] == "Tax ID (P.IVA)"
+    assert labels["DE"] == "Tax ID (USt-IdNr.)"
+    assert labels["GB"] == labels["IE"] == "Tax ID (VAT)"
+    assert _wording(page, "hints")["PT"].startswith("Type the NIF as it is written")
     mx = client.get("/eligibility/check/?country=MX").content.decode()
     assert ">Tax ID (RFC)</label>" in mx
     _as(alice, "es")
     es = client.get("/eligibility/check/?country=CO").content.decode()
     assert ">Identificación fiscal (NIT)</label>" in es
     assert "Escriba el NIT tal como está" in es
+    assert _wording(es, "labels")["BR"] == "Identificación fiscal (CNPJ)"
