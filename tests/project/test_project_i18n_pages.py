@@ -386,6 +386,8 @@ def test_every_email_to_a_partner_user_is_in_their_language(client, alice, world
             text, html = _bodies(message)
             assert_translated(en_text, text, language, html=False, what=what)
             if en_html:
+                if "<html" in html:
+                    assert f'<html lang="{language}">' in html, what
                 assert_translated(en_html, html, language, html=True, what=what)
 
 
