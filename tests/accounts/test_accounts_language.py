@@ -337,3 +337,27 @@ def test_the_account_offers_the_languages_the_site_speaks():
     from accounts.models import Language
 
     assert [code for code, _name in settings.LANGUAGES] == Language.values
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("chosen", "language", "subject"), [("es", "es", "Le damos"), ("", "pt-br", "Boas")]
+)
+def test_staff_add_a_user_with_a_language_or_the_countrys(
+    staff_client, partner, on_commit, mailoutbox, chosen, language, subject
+):
+    with on_commit():
+        response = staff_client.post(
+            "/admin/accounts/user/add/",
+            {
+                "email": "fresh@acme.example",
+                "full_name": "Fresh Person",
+                "partner": partner.pk,
+                "login_mode": "password",
+                "language": chosen,
+            },
+        )
+    assert response.status_code == 302
+    user = User.objects.get(email="fresh@acme.example")
+    assert (user.language, user.time_zone) == (language, "America/Sao_Paulo")
+    assert subject in mailoutbox[0].subject
