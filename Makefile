@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=1
 
-.PHONY: run test lint format install worker beat bench clean
+.PHONY: run test lint format install worker beat bench clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Refresh the catalogues from the code, then compile them (needs the gettext tools).
+messages: install
+	$(DEV_ENV) $(BIN)/python manage.py makemessages -l pt_BR -l es -e html,txt,py \
+		--ignore=.venv --ignore=tests --ignore=bench
+	$(DEV_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv
 
 ## A Celery worker and beat against REDIS_URL / DATABASE_URL from the environment.
 worker: install

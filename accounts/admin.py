@@ -41,7 +41,7 @@ class InviteUserForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ("email", "full_name", "partner", "login_mode", "is_staff")
+        fields = ("email", "full_name", "partner", "login_mode", "language", "is_staff")
 
 
 @admin.register(User)
@@ -77,7 +77,19 @@ class UserAdmin(DjangoUserAdmin):
         "inactivity_warning_sent_at",
     )
     fieldsets = (
-        (None, {"fields": ("email", "full_name", "partner", "login_mode")}),
+        (
+            None,
+            {
+                "fields": (
+                    "email",
+                    "full_name",
+                    "partner",
+                    "login_mode",
+                    "language",
+                    "time_zone",
+                )
+            },
+        ),
         (
             _("Status"),
             {
@@ -96,7 +108,10 @@ class UserAdmin(DjangoUserAdmin):
         (_("Staff"), {"fields": ("is_staff", "is_superuser", "groups")}),
     )
     add_fieldsets = (
-        (None, {"fields": ("email", "full_name", "partner", "login_mode", "is_staff")}),
+        (
+            None,
+            {"fields": ("email", "full_name", "partner", "login_mode", "language", "is_staff")},
+        ),
     )
     add_form = InviteUserForm
     filter_horizontal = ("groups",)
@@ -125,6 +140,7 @@ class UserAdmin(DjangoUserAdmin):
             full_name=obj.full_name,
             login_mode=obj.login_mode,
             is_staff=obj.is_staff,
+            language=obj.language,
         )
         obj.pk = created.pk
         obj.refresh_from_db()

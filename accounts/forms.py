@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from allauth.account.forms import LoginForm, RequestLoginCodeForm
+from allauth.account.forms import LoginForm, RequestLoginCodeForm, ResetPasswordForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -23,8 +23,23 @@ class PartnerLoginForm(LoginForm):
         return cleaned_data
 
 
+def _label_email_field(form: forms.Form) -> None:
+    """allauth words its e-mail field once, at import, in English: word it per request."""
+    form.fields["email"].label = _("E-mail")
+
+
+class PartnerResetPasswordForm(ResetPasswordForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _label_email_field(self)
+
+
 class PartnerRequestLoginCodeForm(RequestLoginCodeForm):
     """Only `token` users get a code; anyone else sees the same page and receives none."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _label_email_field(self)
 
     def clean_email(self) -> str:
         email: str = super().clean_email()

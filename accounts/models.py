@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.countries import default_language, default_time_zone
+
 if TYPE_CHECKING:
     pass
+
+
+class Language(models.TextChoices):
+    """The languages the hub speaks (settings.LANGUAGES), by their own names."""
+
+    ENGLISH = "en", "English"
+    PORTUGUESE = "pt-br", "Português (Brasil)"
+    SPANISH = "es", "Español"
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in available_timezones():
+        raise ValidationError(
+            _("“%(zone)s” is not a time zone (e.g. America/Sao_Paulo)."),
+            params={"zone": value},
+        )
 
 
 class BusinessModel(models.TextChoices):
@@ -138,6 +158,20 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("inactivity warning sent at"), null=True, blank=True
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=Language,
+        blank=True,
+        help_text=_("Pages and e-mails are in this language. Empty: the partner's country's."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("Times are shown in this zone. Empty: the partner's country's."),
+    )
 
     objects = UserManager()
 
@@ -166,6 +200,24 @@ class User(AbstractBaseUser, PermissionsMixin):
         """The organisation this user acts for; None for staff and for a paused partner."""
         partner = self.partner
         return partner if partner is not None and partner.is_active else None
+
+    @property
+    def preferred_language(self) -> str:
+        """The language of this user's pages and e-mails: chosen, else the partner's country's."""
+        if self.language:
+            return self.language
+        if self.partner_id is not None and self.partner is not None:
+            return default_language(self.partner.home_country)
+        return settings.LANGUAGE_CODE
+
+    @property
+    def preferred_time_zone(self) -> str:
+        """The zone this user's times are shown in: chosen, else the partner's country's."""
+        if self.time_zone:
+            return self.time_zone
+        if self.partner_id is not None and self.partner is not None:
+            return default_time_zone(self.partner.home_country)
+        return settings.TIME_ZONE
 
     def get_full_name(self) -> str:
         return self.full_name or self.email

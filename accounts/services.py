@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Partner, User
-from core.countries import SUPPORTED_COUNTRIES
+from accounts.models import Language, Partner, User
+from core.countries import SUPPORTED_COUNTRIES, default_language, default_time_zone
 from core.emails import queue_email
 from core.urls import absolute_url
 
@@ -88,7 +88,13 @@ def invite_user(
     full_name: str = "",
     login_mode: str = User.LoginMode.PASSWORD,
     is_staff: bool = False,
+    language: str = "",
 ) -> User:
+    """Create a user and send the welcome e-mail.
+
+    The user speaks `language` (pt-br, es or en), by default the partner's country's, and sees
+    times in the partner's country's zone.
+    """
     email = email.strip().lower()
     try:
         validate_email(email)
@@ -100,6 +106,11 @@ def invite_user(
         raise ValidationError(_("Login mode must be password or token."))
     if partner is None and not is_staff:
         raise ValidationError(_("A partner user needs a partner."))
+    if language and language not in Language.values:
+        raise ValidationError(
+            _("Language must be one of: %(languages)s.") % {"languages": ", ".join(Language)}
+        )
+    home_country = partner.home_country if partner is not None else ""
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(
             _("A user with the e-mail “%(email)s” already exists.") % {"email": email}
@@ -110,10 +121,19 @@ def invite_user(
         partner=partner,
         login_mode=login_mode,
         is_staff=is_staff,
+        language=language or (default_language(home_country) if partner else ""),
+        time_zone=default_time_zone(home_country) if partner else "",
     )
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     send_welcome(user)
     return user
+
+
+def save_language(user: User, language: str) -> None:
+    """Keep the language the user picked with the switcher on their account."""
+    if language in Language.values and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
 
 
 def send_welcome(user: User) -> None:
@@ -131,7 +151,13 @@ def send_welcome(user: User) -> None:
         else "",
         "link_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
     }
-    queue_email("welcome", user.email, context)
+    queue_email(
+        "welcome",
+        user.email,
+        context,
+        language=user.preferred_language,
+        time_zone=user.preferred_time_zone,
+    )
 
 
 if TYPE_CHECKING:
@@ -163,8 +189,10 @@ def inactivity_clock() -> Greatest:
 
 def _partner_users_on_the_clock() -> QuerySet[UserOnTheClock]:
     """Active partner users (staff never run out) with their clock start as `clock_start`."""
-    return User.objects.filter(is_active=True, is_staff=False, is_superuser=False).annotate(
-        clock_start=inactivity_clock()
+    return (
+        User.objects.filter(is_active=True, is_staff=False, is_superuser=False)
+        .select_related("partner")
+        .annotate(clock_start=inactivity_clock())
     )
 
 
@@ -250,6 +278,8 @@ def _claim_warning(user: UserOnTheClock, *, now: datetime, days: int) -> bool:
                 "deadline": user.clock_start + timedelta(days=days),
                 "login_url": absolute_url(reverse("account_login")),
             },
+            language=user.preferred_language,
+            time_zone=user.preferred_time_zone,
         )
     return bool(claimed)
 
@@ -284,6 +314,8 @@ def reactivate_user(*, user: User) -> User:
             ),
             "days": settings.INACTIVITY_DAYS,
         },
+        language=user.preferred_language,
+        time_zone=user.preferred_time_zone,
     )
     return user
 

@@ -141,6 +141,8 @@ def _email_report(job: BulkCheckJob, report: bytes | None) -> None:
         attachments=[Attachment(report_filename(job), report, "text/csv")]
         if report is not None
         else [],
+        language=job.created_by.preferred_language,
+        time_zone=job.created_by.preferred_time_zone,
     )
 
 
@@ -161,4 +163,6 @@ def email_failure(job_id: int) -> None:
             "job": job,
             "jobs_url": absolute_url(reverse("bulk:jobs")),
         },
+        language=job.created_by.preferred_language,
+        time_zone=job.created_by.preferred_time_zone,
     )

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce, Length
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.rules import country_or_home, partner_paused_message
@@ -89,6 +89,14 @@ def process_bulk_job(*, job_id: int) -> str:
     job = _claim(job_id)
     if job is None:
         return "skipped"
+    # The report's reasons and the job's messages are in the uploader's language.
+    language = job.created_by.preferred_language if job.created_by else settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _run(job)
+
+
+def _run(job: BulkCheckJob) -> str:
+    job_id = job.pk
     run = _JobRun(job)
     try:
         run.process()

@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "core.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -216,6 +217,7 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {
     "login": "accounts.forms.PartnerLoginForm",
     "request_login_code": "accounts.forms.PartnerRequestLoginCodeForm",
+    "reset_password": "accounts.forms.PartnerResetPasswordForm",
 }
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -284,7 +286,8 @@ PARTNERSHIPS_TEAM_EMAIL = env("PARTNERSHIPS_TEAM_EMAIL", "partnerships@resellerh
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("pt-br", _("Portuguese")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = "UTC"
+TIME_ZONE = "UTC"  # signed-in users see their own zone (accounts.middleware)
+FORMAT_MODULE_PATH = ["core.formats"]  # one date format per language
 USE_I18N = True
 USE_TZ = True
 

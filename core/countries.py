@@ -47,3 +47,42 @@ def country_choices() -> list[tuple[str, str]]:
 def _country_choices(language: str | None) -> tuple[tuple[str, str], ...]:
     choices = [(code, str(name)) for code, name in SUPPORTED_COUNTRIES.items()]
     return tuple(sorted(choices, key=lambda choice: choice[1].casefold()))
+
+
+# The language a partner's users get by default, from the partner's home country.
+_COUNTRY_LANGUAGES: dict[str, str] = {
+    "BR": "pt-br",
+    "AR": "es",
+    "CL": "es",
+    "CO": "es",
+    "MX": "es",
+    "PE": "es",
+    "ES": "es",
+}
+
+# The time zone a partner's users get by default (a country's main business zone).
+_COUNTRY_TIME_ZONES: dict[str, str] = {
+    "AR": "America/Argentina/Buenos_Aires",
+    "BR": "America/Sao_Paulo",
+    "CL": "America/Santiago",
+    "CO": "America/Bogota",
+    "DE": "Europe/Berlin",
+    "ES": "Europe/Madrid",
+    "GB": "Europe/London",
+    "IE": "Europe/Dublin",
+    "IT": "Europe/Rome",
+    "MX": "America/Mexico_City",
+    "PE": "America/Lima",
+    "PT": "Europe/Lisbon",
+    "US": "America/New_York",
+}
+
+
+def default_language(country: str) -> str:
+    """The language for users of a partner at home in `country` (English elsewhere)."""
+    return _COUNTRY_LANGUAGES.get(country, "en")
+
+
+def default_time_zone(country: str) -> str:
+    """The time zone for users of a partner at home in `country` (UTC for an unknown one)."""
+    return _COUNTRY_TIME_ZONES.get(country, "UTC")

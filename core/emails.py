@@ -7,6 +7,8 @@ handed to the task as plain strings once the surrounding transaction commits.
 from __future__ import annotations
 
 import base64
+import zoneinfo
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +16,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
 
 @dataclass
@@ -48,19 +51,40 @@ class RenderedEmail:
         }
 
 
-def render_email(name: str, to: list[str] | str, context: dict[str, Any]) -> RenderedEmail:
+def render_email(
+    name: str,
+    to: list[str] | str,
+    context: dict[str, Any],
+    *,
+    language: str | None = None,
+    time_zone: str | None = None,
+) -> RenderedEmail:
+    """Render the triple in the recipient's `language` and `time_zone`.
+
+    Without them, the site's default language (e-mails to Wellhub's teams) and time zone.
+    """
     context = {
         "support_email": settings.SUPPORT_EMAIL,
         **context,
     }
-    subject_lines = render_to_string(f"emails/{name}_subject.txt", context)
-    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject_lines.split())
-    return RenderedEmail(
-        to=[to] if isinstance(to, str) else list(to),
-        subject=subject,
-        text=render_to_string(f"emails/{name}_body.txt", context),
-        html=render_to_string(f"emails/{name}_body.html", context),
-    )
+    with ExitStack() as stack:
+        stack.enter_context(translation.override(language or settings.LANGUAGE_CODE))
+        stack.enter_context(timezone.override(_zone(time_zone)))
+        subject_lines = render_to_string(f"emails/{name}_subject.txt", context)
+        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject_lines.split())
+        return RenderedEmail(
+            to=[to] if isinstance(to, str) else list(to),
+            subject=subject,
+            text=render_to_string(f"emails/{name}_body.txt", context),
+            html=render_to_string(f"emails/{name}_body.html", context),
+        )
+
+
+def _zone(name: str | None) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 def deliver(payload: dict[str, Any]) -> None:
@@ -99,9 +123,12 @@ def queue_email(
     to: list[str] | str,
     context: dict[str, Any],
     attachments: list[Attachment] | None = None,
+    *,
+    language: str | None = None,
+    time_zone: str | None = None,
 ) -> RenderedEmail:
     """Render now, send after the current transaction commits (immediately outside one)."""
-    email = render_email(name, to, context)
+    email = render_email(name, to, context, language=language, time_zone=time_zone)
     email.attachments = attachments or []
     send_email_task.delay_on_commit(email.as_task_payload())
     return email

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -9,10 +10,11 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.countries import SUPPORTED_COUNTRIES, country_choices
+from eligibility.taxid import TAX_ID_DOCUMENTS
 
 COMPANY_NAME_MAX_LENGTH = 255
 
@@ -50,6 +52,24 @@ class CheckForm(forms.Form):
     )
 
 
+def tax_id_label(country: str) -> str:
+    """The Tax ID field's label, naming the country's document: "Tax ID (CNPJ)"."""
+    document = TAX_ID_DOCUMENTS.get(country)
+    if document is None:
+        return gettext("Tax ID")
+    return gettext("Tax ID (%(document)s)") % {"document": document}
+
+
+def tax_id_hint(country: str) -> str:
+    """The Tax ID field's hint, naming the country's document."""
+    document = TAX_ID_DOCUMENTS.get(country)
+    if document is None:
+        return gettext("Type it as it is written: dots, dashes, slashes and spaces do not matter.")
+    return gettext(
+        "Type the %(document)s as it is written: dots, dashes, slashes and spaces do not matter."
+    ) % {"document": document}
+
+
 def country_options(selected: str) -> SafeString:
     """The country list's <option>s, `selected` chosen: the same few lists on every check."""
     return _country_options(get_language(), selected if selected in SUPPORTED_COUNTRIES else "")
@@ -65,3 +85,18 @@ def _country_options(language: str | None, selected: str) -> SafeString:
             for code, name in country_choices()
         ),
     )
+
+
+def tax_id_wording() -> dict[str, str]:
+    """JSON for the country list's data-* attributes: each country's Tax ID label and hint.
+
+    The page's script puts them in place when the partner picks another country.
+    """
+    return _tax_id_wording(get_language())
+
+
+@lru_cache(maxsize=8)
+def _tax_id_wording(language: str | None) -> dict[str, str]:
+    labels = {code: tax_id_label(code) for code in SUPPORTED_COUNTRIES}
+    hints = {code: tax_id_hint(code) for code in SUPPORTED_COUNTRIES}
+    return {"labels": json.dumps(labels), "hints": json.dumps(hints)}

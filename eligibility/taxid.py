@@ -35,6 +35,23 @@ _VALIDATORS: dict[str, str] = {
     "US": "stdnum.us.ein",
 }
 
+# What each country calls a company's Tax ID: the check form names it in its label and hint.
+TAX_ID_DOCUMENTS: dict[str, str] = {
+    "AR": "CUIT",
+    "BR": "CNPJ",
+    "CL": "RUT",
+    "CO": "NIT",
+    "DE": "USt-IdNr.",
+    "ES": "NIF/CIF",
+    "GB": "VAT",
+    "IE": "VAT",
+    "IT": "P.IVA",
+    "MX": "RFC",
+    "PE": "RUC",
+    "PT": "NIF",
+    "US": "EIN",
+}
+
 # Countries whose IDs are also written VAT style, with the ISO code in front.
 VAT_PREFIX_COUNTRIES = frozenset({"DE", "ES", "GB", "IE", "IT", "PT"})
 

@@ -23,7 +23,14 @@ from accounts.models import Partner, User
 from accounts.rules import NoActivePartner, acting_partner, country_or_home
 from core.countries import SUPPORTED_COUNTRIES, country_name
 from eligibility.decision import Decision
-from eligibility.forms import COMPANY_NAME_MAX_LENGTH, CheckForm, country_options
+from eligibility.forms import (
+    COMPANY_NAME_MAX_LENGTH,
+    CheckForm,
+    country_options,
+    tax_id_hint,
+    tax_id_label,
+    tax_id_wording,
+)
 from eligibility.models import EligibilityCheck, EligibilityResult
 from eligibility.services import check_and_log
 from eligibility.taxid import MAX_INPUT_LENGTH, format_tax_id
@@ -185,6 +192,9 @@ def check(request: HtmxHttpRequest) -> HttpResponse:
         "form": form,
         "values": values,
         "country_options": country_options(values["country"]),
+        "tax_id_label": tax_id_label(values["country"]),
+        "tax_id_hint": tax_id_hint(values["country"]),
+        "tax_id_wording": tax_id_wording(),
         "partner": partner,
         "decision": decision,
     }

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -117,7 +118,7 @@ class LaunchForm(CompanyFieldsMixin):
             "%(min)d to %(max)d digits, e.g. +55 11 91234-5678."
         ) % {"min": PHONE_MIN_DIGITS, "max": PHONE_MAX_DIGITS}
         self.fields["employee_count"].help_text = gettext("A whole number from 1 to %(max)s.") % {
-            "max": f"{EMPLOYEE_COUNT_MAX:,}"
+            "max": number_format(EMPLOYEE_COUNT_MAX, force_grouping=True)
         }
         _offer_business_models(self, partner.business_model_choices())
         _style(self)

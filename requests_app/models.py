@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BusinessModel
@@ -80,6 +82,20 @@ PHONE_MAX_DIGITS = 20
 _PHONE_RE = re.compile(r"^\+?[0-9 ()\-]+$")
 _WHOLE_NUMBER_RE = re.compile(r"^[+-]?[0-9]+$")
 
+# Thousands separators people type, by language: 1,200 in English, 1.200 in Portuguese, and
+# either in Spanish (Spain and Argentina group with dots, Mexico with commas). Only whole
+# groups of three digits count, so 1,5 or 1.5 is never read as fifteen.
+_THOUSANDS_SEPARATORS = {"en": ",", "pt-br": ".", "es": ".,"}
+
+
+def _without_grouping(text: str) -> str:
+    """`text` without the active language's thousands separators, when it is grouped right."""
+    language = (get_language() or "en").lower()
+    for separator in _THOUSANDS_SEPARATORS.get(language, ","):
+        if re.fullmatch(rf"[+-]?[0-9]{{1,3}}(?:{re.escape(separator)}[0-9]{{3}})+", text):
+            return text.replace(separator, "")
+    return text
+
 
 def format_reference(pk: int) -> str:
     return f"{REFERENCE_PREFIX}{pk:06d}"
@@ -100,11 +116,11 @@ def validate_contact_phone(value: str) -> None:
 
 
 def parse_employee_count(value: object) -> int:
-    """A positive whole number of at most EMPLOYEE_COUNT_MAX, written with digits only."""
+    """A positive whole number of at most EMPLOYEE_COUNT_MAX: digits, grouped the local way."""
     if isinstance(value, int) and not isinstance(value, bool):
         count = value
     else:
-        text = value.strip() if isinstance(value, str) else ""
+        text = _without_grouping(value.strip()) if isinstance(value, str) else ""
         if not _WHOLE_NUMBER_RE.match(text):
             raise ValidationError(
                 _("Enter the number of employees as a whole number, like 250."),
@@ -121,7 +137,7 @@ def parse_employee_count(value: object) -> int:
         raise ValidationError(
             _("The number of employees can be at most %(max)s."),
             code="too_large",
-            params={"max": f"{EMPLOYEE_COUNT_MAX:,}"},
+            params={"max": number_format(EMPLOYEE_COUNT_MAX, force_grouping=True)},
         )
     return count
 

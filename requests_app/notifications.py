@@ -27,14 +27,35 @@ def admin_url(request: PartnerRequest) -> str:
 
 def partner_recipients(request: PartnerRequest) -> list[str]:
     """The submitter; if they are gone, every active user of the partner (never nobody)."""
+    return [user.email for user in _partner_users(request)]
+
+
+def _partner_users(request: PartnerRequest) -> list[User]:
     submitter = request.created_by
     if submitter is not None and submitter.is_active:
-        return [submitter.email]
+        return [submitter]
     return list(
         User.objects.filter(partner_id=request.partner_id, is_active=True)
+        .select_related("partner")
         .order_by("pk")
-        .values_list("email", flat=True)
     )
+
+
+# Partner e-mails go out in each reader's language and time zone: (language, zone) → e-mails.
+Audiences = dict[tuple[str, str], tuple[str, ...]]
+
+
+def partner_audiences(request: PartnerRequest) -> Audiences:
+    """The request's partner recipients, grouped by the language and zone they read in."""
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for user in _partner_users(request):
+        groups[(user.preferred_language, user.preferred_time_zone)].append(user.email)
+    return {locale: tuple(emails) for locale, emails in groups.items()}
+
+
+def _queue_partner_email(name: str, audiences: Audiences, context: dict[str, Any]) -> None:
+    for (language, zone), emails in audiences.items():
+        queue_email(name, list(emails), context, language=language, time_zone=zone)
 
 
 def _item(request: PartnerRequest) -> dict:
@@ -66,9 +87,7 @@ def notify_assigned(requests: list[PartnerRequest], *, ae: User | None) -> None:
 
 
 def notify_partner_submitted(request: PartnerRequest) -> None:
-    recipients = partner_recipients(request)
-    if recipients:
-        queue_email("request_submitted", recipients, _item(request))
+    _queue_partner_email("request_submitted", partner_audiences(request), _item(request))
 
 
 def notify_team_of_followup(request: PartnerRequest) -> None:
@@ -82,13 +101,12 @@ def notify_team_of_followup(request: PartnerRequest) -> None:
 
 
 def notify_status_changed(requests: Iterable[PartnerRequest], *, status: str, note: str) -> None:
-    """One e-mail per recipient list, naming every request that reached ``status``."""
-    groups: dict[tuple[str, ...], list[PartnerRequest]] = defaultdict(list)
+    """One e-mail per recipient list and language, naming every request that reached ``status``."""
+    groups: dict[tuple[tuple[str, str], tuple[str, ...]], list[PartnerRequest]] = defaultdict(list)
     for request in requests:
-        recipients = tuple(partner_recipients(request))
-        if recipients:
-            groups[recipients].append(request)
-    for recipients, grouped in groups.items():
+        for locale, recipients in partner_audiences(request).items():
+            groups[(locale, recipients)].append(request)
+    for ((language, zone), recipients), grouped in groups.items():
         queue_email(
             "request_status_changed",
             list(recipients),
@@ -99,13 +117,13 @@ def notify_status_changed(requests: Iterable[PartnerRequest], *, status: str, no
                 "status_label": RequestStatus(status).label,
                 "note": note,
             },
+            language=language,
+            time_zone=zone,
         )
 
 
 def notify_expiry_warning(request: PartnerRequest) -> None:
-    recipients = partner_recipients(request)
-    if recipients:
-        queue_email("request_expiry_warning", recipients, _item(request))
+    _queue_partner_email("request_expiry_warning", partner_audiences(request), _item(request))
 
 
 class BulkJob(Protocol):

@@ -92,6 +92,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     full_name = factory.Faker("name")
     partner = factory.SubFactory(PartnerFactory)
     login_mode = User.LoginMode.PASSWORD
+    # Test users read English in UTC unless a test says otherwise (real users get their
+    # partner's country's language and zone at invitation).
+    language = "en"
+    time_zone = "UTC"
 
     @factory.post_generation
     def password(self, create, extracted, **kwargs):

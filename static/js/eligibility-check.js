@@ -56,7 +56,35 @@
     document.getElementById("recent-checks-empty").hidden = hasRows;
   }
 
+  // The Tax ID field's label and hint name the chosen country's document (CNPJ, RFC, …);
+  // the country list carries each country's wording (JSON in data-tax-id-labels / -hints).
+  function wording(select, name, country) {
+    try {
+      return JSON.parse(select.getAttribute(name) || "{}")[country] || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  function nameTaxIdDocument(event) {
+    var select = event.target;
+    if (!select || select.id !== "id_country") {
+      return;
+    }
+    var label = document.getElementById("tax_id-label");
+    var hint = document.getElementById("tax_id-help");
+    var labelText = wording(select, "data-tax-id-labels", select.value);
+    var hintText = wording(select, "data-tax-id-hints", select.value);
+    if (label && labelText) {
+      label.textContent = labelText;
+    }
+    if (hint && hintText) {
+      hint.textContent = hintText;
+    }
+  }
+
   focusAnswer();
+  document.body.addEventListener("change", nameTaxIdDocument);
   document.body.addEventListener("htmx:afterSettle", function (event) {
     var swapped = event.detail.elt ? event.detail.elt.id : "";
     if (swapped === "check-answer") {

@@ -38,6 +38,8 @@ def _save_change_form(client, user, **changes):
         "full_name": user.full_name,
         "partner": user.partner_id or "",
         "login_mode": user.login_mode,
+        "language": user.language,
+        "time_zone": user.time_zone,
         "is_active": user.is_active,
         "is_staff": user.is_staff,
         "is_superuser": user.is_superuser,

@@ -15,7 +15,14 @@ def test_invite_password_user_sends_a_single_use_set_password_link(
 ):
     with on_commit():
         call_command(
-            "invite_user", "New@Acme.example", "--partner", "acme resellers", "--name", "Nina New"
+            "invite_user",
+            "New@Acme.example",
+            "--partner",
+            "acme resellers",
+            "--name",
+            "Nina New",
+            "--language",
+            "en",
         )
     user = User.objects.get(email="new@acme.example")
     assert user.partner == partner and user.full_name == "Nina New"

@@ -32,7 +32,7 @@ def test_partner_sees_each_of_the_four_answers_with_its_next_step(page, alice, p
     page.get_by_role("link", name="Check a company").first.click()
     page.wait_for_url(re.compile(r"/eligibility/check/$"))
     assert page.get_by_label("Country").input_value() == "BR"  # the partner's home country
-    page.get_by_label("Tax ID", exact=True).fill("16.727.230/0001-97")
+    page.get_by_label("Tax ID (CNPJ)", exact=True).fill("16.727.230/0001-97")
     page.get_by_label("Company name (optional)").fill("New Co")
     page.get_by_role("button", name="Check eligibility").click()
 
@@ -43,7 +43,7 @@ def test_partner_sees_each_of_the_four_answers_with_its_next_step(page, alice, p
     launch = page.locator('[data-action="launch"]')
     assert "tax_id=16727230000197" in launch.get_attribute("href")
 
-    page.get_by_label("Tax ID", exact=True).fill("11.222.333/0001-81")
+    page.get_by_label("Tax ID (CNPJ)", exact=True).fill("11.222.333/0001-81")
     page.get_by_role("button", name="Check eligibility").click()
     expect(result).to_have_attribute("data-eligibility", "client")
     assert page.locator('[data-action="upsell"]').is_visible()
@@ -51,7 +51,7 @@ def test_partner_sees_each_of_the_four_answers_with_its_next_step(page, alice, p
     assert "Initech Ltda" in result.inner_text()
 
     # A branch (0002) of a company the partner's own open launch protects.
-    page.get_by_label("Tax ID", exact=True).fill("45.723.174/0002-00")
+    page.get_by_label("Tax ID (CNPJ)", exact=True).fill("45.723.174/0002-00")
     page.get_by_role("button", name="Check eligibility").click()
     expect(result).to_have_attribute("data-eligibility", "unavailable")
     expect(page.locator("[data-action]")).to_have_count(0)
@@ -59,10 +59,10 @@ def test_partner_sees_each_of_the_four_answers_with_its_next_step(page, alice, p
         "href", "/requests/RH-000321/"
     )
 
-    page.get_by_label("Tax ID", exact=True).fill("11.222.333/0001-82")
+    page.get_by_label("Tax ID (CNPJ)", exact=True).fill("11.222.333/0001-82")
     page.get_by_role("button", name="Check eligibility").click()
     expect(result).to_have_attribute("data-eligibility", "invalid")
-    expect(page.get_by_label("Tax ID", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Tax ID (CNPJ)", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(page.locator("[data-action]")).to_have_count(0)
     assert "check digit" in result.inner_text()
 
@@ -70,7 +70,7 @@ def test_partner_sees_each_of_the_four_answers_with_its_next_step(page, alice, p
     rows = page.locator('[data-testid="recent-checks"] tbody tr')
     expect(rows).to_have_count(4)
     rows.nth(3).get_by_role("link", name=re.compile("Check again")).click()
-    expect(page.get_by_label("Tax ID", exact=True)).to_have_value("16727230000197")
+    expect(page.get_by_label("Tax ID (CNPJ)", exact=True)).to_have_value("16727230000197")
     expect(page.get_by_label("Company name (optional)")).to_have_value("New Co")
     expect(page.locator("#check-result")).to_have_count(0)
     assert csp_errors == []

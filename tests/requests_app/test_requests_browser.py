@@ -1,9 +1,11 @@
 """Real-browser journeys: from a check result to a launch, an upsell and a payment takeover."""
 
 import re
+from datetime import date
 from urllib.parse import urlencode
 
 import pytest
+from django.utils.formats import date_format
 from playwright.sync_api import expect
 
 from eligibility.models import Company
@@ -80,6 +82,7 @@ def test_check_then_takeover_shows_the_answer_date(page, alice, client_company):
     expect(article).to_have_attribute("data-status", "submitted")
     due = article.get_attribute("data-due")
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", due)
-    assert due in promised
-    expect(page.locator('[data-testid="due-date"]')).to_contain_text(due)
+    shown = date_format(date.fromisoformat(due), "DATE_FORMAT")  # the language's date format
+    assert shown in promised
+    expect(page.locator('[data-testid="due-date"]')).to_contain_text(shown)
     assert csp_errors == []

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from eligibility.models import Company
 from requests_app import followups
@@ -182,7 +183,7 @@ def test_takeover_form_offers_products_paid_directly_and_the_answer_date(
     body = alice_client.get(TAKEOVER, CLIENT).content.decode()
     assert checkbox_values(body) == {"standard"}
     expected = add_business_days(timezone.localdate(), settings.TAKEOVER_BUSINESS_DAYS, "BR")
-    assert expected.strftime("%Y-%m-%d") in body
+    assert date_format(expected, "DATE_FORMAT") in body  # the language's one date format
     # Only the reseller model can take over payment.
     assert 'value="reseller"' in body and 'value="referral"' not in body
 
@@ -200,8 +201,8 @@ def test_takeover_is_created_with_its_due_date_and_partnerships_told(
     team = next(m for m in mailoutbox if m.to == [settings.PARTNERSHIPS_TEAM_EMAIL])
     receipt = next(m for m in mailoutbox if m.to == [alice.email])
     for mail in (team, receipt):
-        assert f"{expected:%Y-%m-%d}" in mail.body
-        assert f"{expected:%Y-%m-%d}" in mail.alternatives[0][0]
+        assert date_format(expected, "DATE_FORMAT") in mail.body
+        assert date_format(expected, "DATE_FORMAT") in mail.alternatives[0][0]
 
 
 def test_takeover_due_date_skips_the_weekend_and_tiradentes(
