@@ -106,7 +106,14 @@ class PartnerRequestAdmin(PermittedActionsMixin, admin.ModelAdmin):
         "due_date",
         "protected_until",
     )
-    list_filter = (QueueFilter, "kind", "status", "partner", "assigned_ae", BulkJobFilter)
+    list_filter = (
+        QueueFilter,
+        "kind",
+        "status",
+        "partner",
+        ("assigned_ae", admin.RelatedOnlyFieldListFilter),
+        BulkJobFilter,
+    )
     list_select_related = ("partner", "company", "assigned_ae")
     search_fields = (
         "reference",
