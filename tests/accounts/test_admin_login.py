@@ -106,3 +106,24 @@ def test_the_partner_sign_in_and_the_admin_share_the_counter(client):
         client.post("/accounts/login/", {"login": staff.email, "password": "wrong-password"})
     _, body = _attempt(client, staff.email, PASSWORD, otp_device="totp", otp_token="123456")
     assert "Too many failed login attempts" in body
+
+
+def test_another_members_device_does_not_verify_a_sign_in(client):
+    mine = make_staff("ae", email="me@wellhub.example")
+    theirs = make_staff("ae", email="them@wellhub.example")
+    their_device, their_code = code_for(theirs)
+    _, body = _attempt(
+        client, mine.email, PASSWORD, otp_device=their_device.persistent_id, otp_token=their_code
+    )
+    assert REFUSED in body
+    assert client.get("/admin/").status_code == 302
+
+
+def test_with_the_second_factor_off_a_password_opens_the_admin(client, settings):
+    settings.ADMIN_REQUIRE_OTP = False  # the quickstart (DEBUG) default
+    staff = make_staff("support", device=False)
+    assert 'name="otp_token"' not in client.get(LOGIN).content.decode()
+    response = client.post(LOGIN, {"username": staff.email, "password": PASSWORD})
+    assert response.status_code == 302
+    home = client.get("/admin/").content.decode()
+    assert "data-staff-home" in home and 'data-notice="set-up-app"' not in home
