@@ -6,7 +6,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 
 from accounts.models import Partner, User
-from accounts.roles import AE_GROUP
+from accounts.roles import AE_GROUP, DEALDESK_GROUP, SUPPORT_GROUP
 
 DEMO_PASSWORD = "hub-demo-2026"  # noqa: S105 - quickstart only, printed by seed_demo
 
@@ -33,6 +33,10 @@ def seed() -> list[tuple[str, str]]:
     ae.groups.add(ae_group)
     ae2 = _user("ae2@wellhub.example", full_name="Bruna Account", is_staff=True)
     ae2.groups.add(ae_group)
+    support = _user("support@wellhub.example", full_name="Sofia Support", is_staff=True)
+    support.groups.add(Group.objects.get_or_create(name=SUPPORT_GROUP)[0])
+    dealdesk = _user("dealdesk@wellhub.example", full_name="Diego Dealdesk", is_staff=True)
+    dealdesk.groups.add(Group.objects.get_or_create(name=DEALDESK_GROUP)[0])
 
     acme, _ = Partner.objects.get_or_create(
         name="Acme Resellers",
@@ -59,6 +63,8 @@ def seed() -> list[tuple[str, str]]:
     return [
         ("admin@wellhub.example (staff, admin)", f"password {DEMO_PASSWORD}"),
         ("ae@wellhub.example (staff, Channel Partner AE)", f"password {DEMO_PASSWORD}"),
+        ("support@wellhub.example (staff, Support)", f"password {DEMO_PASSWORD}"),
+        ("dealdesk@wellhub.example (staff, Dealdesk)", f"password {DEMO_PASSWORD}"),
         (
             "ana@acme.example (Acme Resellers, premium, reseller+referral, BR)",
             f"password {DEMO_PASSWORD}",

@@ -189,7 +189,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [models.Index(fields=["is_active", "is_staff", "last_login"])]
 
     def __str__(self) -> str:
-        return self.email
+        # People are shown by name (in the admin's lists, histories and choices).
+        return self.full_name or self.email
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = self.email.strip().lower()

@@ -11,6 +11,7 @@ from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -21,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Language, Partner, User
+from accounts.roles import ROLE_OPTIONS
 from core.countries import SUPPORTED_COUNTRIES, default_language, default_time_zone
 from core.emails import queue_email
 from core.urls import absolute_url
@@ -89,6 +91,7 @@ def invite_user(
     login_mode: str = User.LoginMode.PASSWORD,
     is_staff: bool = False,
     language: str = "",
+    welcome: bool = True,
 ) -> User:
     """Create a user and send the welcome e-mail.
 
@@ -98,6 +101,8 @@ def invite_user(
     email = email.strip().lower()
     try:
         validate_email(email)
+        if len(email) > User._meta.get_field("email").max_length:  # type: ignore[operator]
+            raise ValidationError("too long")
     except ValidationError as exc:
         raise ValidationError(
             _("“%(email)s” is not a valid e-mail address.") % {"email": email}
@@ -125,7 +130,8 @@ def invite_user(
         time_zone=default_time_zone(home_country) if partner else "",
     )
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    send_welcome(user)
+    if welcome:
+        send_welcome(user)
     return user
 
 
@@ -327,3 +333,66 @@ def block_user(*, user: User) -> User:
     user.deactivated_at = timezone.now()
     user.save(update_fields=["is_active", "deactivation_reason", "deactivated_at"])
     return user
+
+
+def recently_deactivated_since(*, days: int) -> datetime:
+    """The start of the day `days` days ago."""
+    since = timezone.now() - timedelta(days=days)
+    return since.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def recently_deactivated_users(*, days: int) -> QuerySet[User]:
+    """Partner users deactivated (idle or blocked) in the last `days` days."""
+    since = recently_deactivated_since(days=days)
+    return User.objects.filter(is_active=False, is_staff=False, deactivated_at__gte=since)
+
+
+@dataclass
+class StaffOutcome:
+    user: User
+    created: bool
+    role_added: bool
+
+
+@transaction.atomic
+def create_staff(*, email: str, role: str, full_name: str = "") -> StaffOutcome:
+    """A staff member in `role` (support | ae | dealdesk), e-mailed a link to choose a password.
+
+    For an existing staff member the role is added (no e-mail). A partner user is refused:
+    a staff account has no partner.
+    """
+    group_name = ROLE_OPTIONS.get((role or "").strip().lower())
+    if group_name is None:
+        raise ValidationError(
+            _("The role must be one of: %(roles)s.") % {"roles": ", ".join(ROLE_OPTIONS)}
+        )
+    group = Group.objects.filter(name=group_name).first()
+    if group is None:
+        raise ValidationError(
+            _("The role group “%(group)s” is missing: run the migrations.") % {"group": group_name}
+        )
+    email = email.strip().lower()
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        if existing.partner_id is not None or not existing.is_staff:
+            raise ValidationError(
+                _("%(email)s is a partner user; a staff account cannot belong to a partner.")
+                % {"email": email}
+            )
+        added = not existing.groups.filter(pk=group.pk).exists()
+        existing.groups.add(group)
+        return StaffOutcome(user=existing, created=False, role_added=added)
+    user = invite_user(email=email, partner=None, full_name=full_name, is_staff=True, welcome=False)
+    user.groups.add(group)
+    queue_email(
+        "staff_welcome",
+        user.email,
+        {
+            "user": user,
+            "roles": group.name,
+            "set_password_url": set_password_url(user),
+            "admin_url": absolute_url(reverse("admin:index")),
+            "link_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+        },
+    )
+    return StaffOutcome(user=user, created=True, role_added=True)

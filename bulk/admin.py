@@ -10,13 +10,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.staff_admin import PermittedActionsMixin
 from bulk.models import BulkCheckJob
 from bulk.selectors import report_filename
 from bulk.services import retry_failed_jobs
 
 
 @admin.register(BulkCheckJob)
-class BulkCheckJobAdmin(admin.ModelAdmin):
+class BulkCheckJobAdmin(PermittedActionsMixin, admin.ModelAdmin):
     list_display = (
         "pk",
         "filename",

@@ -69,7 +69,7 @@ if DEBUG and not ALLOWED_HOSTS:
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_config.HubAdminConfig",  # django.contrib.admin with the staff site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -198,10 +198,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Auth (allauth) ---------------------------------------------------------------------------
 
-AUTHENTICATION_BACKENDS = [
-    "accounts.backends.PartnerModelBackend",
-    "accounts.backends.PartnerAuthenticationBackend",
-]
+# One backend: a sign-in hashes one password, whether the address exists or the password is
+# right or not (two backends hashed a wrong password twice: a timing oracle).
+AUTHENTICATION_BACKENDS = ["accounts.backends.PartnerAuthenticationBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -253,6 +252,9 @@ INACTIVITY_WARNING_DAYS = env_int("INACTIVITY_WARNING_DAYS", 7)
 # Staff second factor: required on the admin unless ADMIN_REQUIRE_OTP=0 (the quickstart).
 ADMIN_REQUIRE_OTP = env_bool("ADMIN_REQUIRE_OTP", not DEBUG)
 OTP_TOTP_ISSUER = "Reseller Hub"
+# Importing into the registry changes it; exporting only reads it.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # --- Requests and bulk checks ----------------------------------------------------------------
 

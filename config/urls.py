@@ -1,20 +1,13 @@
 """The project's URLs: each app mounts its own; the paths are the contract in DESIGN §8."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
-from django_otp.admin import OTPAdminSite
 
 from accounts import views as accounts_views
 from core import views as core_views
 from dashboard import views as dashboard_views
 
-if settings.ADMIN_REQUIRE_OTP:
-    # Staff must present a TOTP (or backup) code on the admin login form.
-    admin.site.__class__ = OTPAdminSite
-admin.site.site_header = _("Reseller Hub — staff")
-admin.site.site_title = _("Reseller Hub staff")
+# admin.site is accounts.staff_admin.HubAdminSite (second factor, each role's home page).
 
 urlpatterns = [
     path("", dashboard_views.home, name="home"),

@@ -13,10 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
+from accounts.staff_admin import PermittedActionsMixin
 from core.countries import SUPPORTED_COUNTRIES
 from eligibility.models import Company, EligibilityCheck, Product, Subscription
 from eligibility.resources import CompanyResource, EligibilityCheckResource, ProductResource
-from eligibility.taxid import validate_tax_id
+from eligibility.taxid import format_tax_id, validate_tax_id
 
 _TAX_ID_SEPARATORS = re.compile(r"[\s.,/-]+")
 
@@ -65,16 +66,20 @@ class SubscriptionInline(admin.TabularInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(ImportExportModelAdmin):
+class CompanyAdmin(PermittedActionsMixin, ImportExportModelAdmin):
     form = CompanyAdminForm
     resource_classes = [CompanyResource]
     formats = [CSV]
-    list_display = ("tax_id", "legal_name", "country", "status", "updated_at")
+    list_display = ("formatted_tax_id", "legal_name", "country", "status", "updated_at")
     list_filter = (CountryFilter, "status")
     search_fields = ("tax_id", "legal_name")
     readonly_fields = ("root", "created_at", "updated_at")
     inlines = [SubscriptionInline]
     show_full_result_count = False
+
+    @admin.display(description=_("Tax ID"), ordering="tax_id")
+    def formatted_tax_id(self, obj: Company) -> str:
+        return format_tax_id(obj.country, obj.tax_id)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Company], search_term: str
@@ -92,7 +97,7 @@ class CompanyAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(ImportExportModelAdmin):
+class ProductAdmin(PermittedActionsMixin, ImportExportModelAdmin):
     resource_classes = [ProductResource]
     formats = [CSV]
     list_display = ("code", "name", "is_active")
@@ -120,7 +125,7 @@ class PaidByFilter(admin.SimpleListFilter):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(PermittedActionsMixin, admin.ModelAdmin):
     list_display = ("company", "product", "paid_by_partner", "business_model", "created_at")
     list_filter = (PaidByFilter, "product", "business_model")
     list_select_related = ("company", "product", "paid_by_partner")
@@ -130,7 +135,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(EligibilityCheck)
-class EligibilityCheckAdmin(ExportMixin, admin.ModelAdmin):
+class EligibilityCheckAdmin(PermittedActionsMixin, ExportMixin, admin.ModelAdmin):
     """The check log: who asked what, and what they were told. Read-only."""
 
     resource_classes = [EligibilityCheckResource]
@@ -142,7 +147,7 @@ class EligibilityCheckAdmin(ExportMixin, admin.ModelAdmin):
         "source",
         "country",
         "raw_input",
-        "tax_id",
+        "formatted_tax_id",
         "result",
         "reason",
     )
@@ -156,6 +161,10 @@ class EligibilityCheckAdmin(ExportMixin, admin.ModelAdmin):
     list_select_related = ("user", "partner")
     search_fields = ("tax_id", "raw_input", "company_name", "user__email", "partner__name")
     show_full_result_count = False
+
+    @admin.display(description=_("Tax ID"), ordering="tax_id")
+    def formatted_tax_id(self, obj: EligibilityCheck) -> str:
+        return format_tax_id(obj.country, obj.tax_id)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

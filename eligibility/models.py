@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BusinessModel
-from eligibility.taxid import company_root
+from eligibility.taxid import company_root, format_tax_id
 
 
 class EligibilityResult(models.TextChoices):
@@ -43,7 +43,8 @@ class Company(models.Model):
         indexes = [models.Index(fields=["country", "root"], name="company_root_idx")]
 
     def __str__(self) -> str:
-        return f"{self.legal_name or self.tax_id} ({self.country} {self.tax_id})"
+        tax_id = format_tax_id(self.country, self.tax_id)
+        return f"{self.legal_name or tax_id} ({self.country} {tax_id})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.root = company_root(self.country, self.tax_id)

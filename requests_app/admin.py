@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from accounts.models import User
-from accounts.roles import AE_GROUP
+from accounts.roles import DECIDE_BULK_LAUNCH
+from accounts.staff_admin import Panel, PermittedActionsMixin, register_panel
+from eligibility.taxid import format_tax_id
 from requests_app import status as status_changes
+from requests_app.admin_filters import BulkJobFilter, QueueFilter
 from requests_app.models import (
     FOLLOWUP_KINDS,
+    OPEN_LAUNCH_STATUSES,
     SYSTEM_ONLY_STATUSES,
     PartnerRequest,
     RequestEvent,
@@ -35,82 +38,6 @@ def _staff(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)  # noqa: S101
     return user
-
-
-def _is_ae(user: User | AnonymousUser) -> bool:
-    return isinstance(user, User) and user.groups.filter(name=AE_GROUP).exists()
-
-
-class QueueFilter(admin.SimpleListFilter):
-    """AEs land on their own queue; everyone can switch to the unassigned or to all."""
-
-    title = _("queue")
-    parameter_name = "queue"
-
-    def __init__(
-        self,
-        request: HttpRequest,
-        params: dict[str, list[str]],
-        model: type[Model],
-        model_admin: admin.ModelAdmin[Any],
-    ) -> None:
-        super().__init__(request, params, model, model_admin)
-        if self.parameter_name not in self.used_parameters and _is_ae(request.user):
-            self.used_parameters[self.parameter_name] = "mine"
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, Any]]:
-        return [
-            ("mine", _("Assigned to me")),
-            ("unassigned", _("Unassigned")),
-            ("all", _("Everyone's")),
-        ]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[PartnerRequest]
-    ) -> QuerySet[PartnerRequest]:
-        if self.value() == "mine":
-            return queryset.filter(assigned_ae_id=request.user.pk)
-        if self.value() == "unassigned":
-            return queryset.filter(assigned_ae__isnull=True)
-        return queryset
-
-    def choices(self, changelist: ChangeList) -> Iterator[Any]:
-        current = self.value() or "all"
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": current == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
-
-
-class BulkJobFilter(admin.SimpleListFilter):
-    """The launches of one bulk file (the Dealdesk's e-mail links here)."""
-
-    title = _("bulk job")
-    parameter_name = "bulk_job"
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, str]]:
-        # Read through the requests' own link, so this app needs nothing of the bulk app's code.
-        jobs = (
-            PartnerRequest.objects.filter(bulk_job__isnull=False)
-            .order_by("-bulk_job__created_at")
-            .values_list("bulk_job", "bulk_job__partner__name", "bulk_job__filename")
-            .distinct()[:20]
-        )
-        return [(str(pk), f"#{pk} {partner} {filename}") for pk, partner, filename in jobs]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[PartnerRequest]
-    ) -> QuerySet[PartnerRequest]:
-        value = self.value() or ""
-        if value.isdigit():
-            return queryset.filter(bulk_job_id=int(value))
-        return queryset
 
 
 class RequestEventInline(admin.TabularInline):
@@ -165,8 +92,9 @@ class PartnerRequestAdminForm(forms.ModelForm):
 
 
 @admin.register(PartnerRequest)
-class PartnerRequestAdmin(admin.ModelAdmin):
+class PartnerRequestAdmin(PermittedActionsMixin, admin.ModelAdmin):
     form = PartnerRequestAdminForm
+    view_on_site = False  # the request's page is the partner's; staff would be refused
     list_display = (
         "reference",
         "kind",
@@ -178,7 +106,14 @@ class PartnerRequestAdmin(admin.ModelAdmin):
         "due_date",
         "protected_until",
     )
-    list_filter = (QueueFilter, "kind", "status", "partner", "assigned_ae", BulkJobFilter)
+    list_filter = (
+        QueueFilter,
+        "kind",
+        "status",
+        "partner",
+        ("assigned_ae", admin.RelatedOnlyFieldListFilter),
+        BulkJobFilter,
+    )
     list_select_related = ("partner", "company", "assigned_ae")
     search_fields = (
         "reference",
@@ -261,7 +196,19 @@ class PartnerRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("company"), ordering="company__tax_id")
     def company_label(self, obj: PartnerRequest) -> str:
-        return f"{obj.display_company_name or '—'} ({obj.company.country} {obj.company.tax_id})"
+        tax_id = format_tax_id(obj.company.country, obj.company.tax_id)
+        return f"{obj.display_company_name or '—'} ({obj.company.country} {tax_id})"
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: PartnerRequest | None = None
+    ) -> bool:
+        """An AE changes the requests of their work: assigned to them, or to nobody yet."""
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or _may_work_on(request.user, obj)
+
+    def has_decide_bulk_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(DECIDE_BULK_LAUNCH)
 
     @admin.display(description=_("products"))
     def products_list(self, obj: PartnerRequest) -> str:
@@ -309,16 +256,24 @@ class PartnerRequestAdmin(admin.ModelAdmin):
         refused: list[str] = []
         for item in queryset.select_related("partner", "company", "created_by"):
             if kinds is not None and item.kind not in kinds:
-                refused.append(str(item))
-                continue
-            try:
-                status_changes.change_status(
-                    request=item, to_status=to_status, actor=_staff(request)
+                refused.append(
+                    gettext("%(reference)s is a %(kind)s request: this action is not for it.")
+                    % {"reference": item, "kind": str(item.get_kind_display()).lower()}
                 )
-            except InvalidTransition:
-                refused.append(str(item))
+            elif not _may_work_on(request.user, item):
+                refused.append(
+                    gettext("%(reference)s is assigned to %(ae)s.")
+                    % {"reference": item, "ae": item.assigned_ae}
+                )
             else:
-                changed += 1
+                try:
+                    status_changes.change_status(
+                        request=item, to_status=to_status, actor=_staff(request)
+                    )
+                except InvalidTransition as exc:
+                    refused.append(exc.message)
+                else:
+                    changed += 1
         self._report(request, to_status, changed, refused)
 
     def _report(
@@ -336,12 +291,9 @@ class PartnerRequestAdmin(admin.ModelAdmin):
                 % {"count": changed, "status": label},
                 messages.SUCCESS,
             )
-        if refused:
+        for reason in refused:
             self.message_user(
-                request,
-                _("Not changed (the status does not allow it): %(refs)s")
-                % {"refs": ", ".join(refused)},
-                messages.WARNING,
+                request, gettext("Not changed: %(reason)s") % {"reason": reason}, messages.WARNING
             )
 
     @admin.action(description=_("Mark as in progress"), permissions=["change"])
@@ -364,13 +316,17 @@ class PartnerRequestAdmin(admin.ModelAdmin):
     def decline_followups(self, request: HttpRequest, queryset: QuerySet[PartnerRequest]) -> None:
         self._change_each(request, queryset, RequestStatus.DECLINED, kinds=FOLLOWUP_KINDS)
 
-    @admin.action(description=_("Dealdesk: approve pending bulk launches"), permissions=["change"])
+    @admin.action(
+        description=_("Dealdesk: approve pending bulk launches"), permissions=["decide_bulk"]
+    )
     def dealdesk_approve(self, request: HttpRequest, queryset: QuerySet[PartnerRequest]) -> None:
         self._dealdesk(
             request, queryset, status_changes.approve_bulk_launches, RequestStatus.APPROVED
         )
 
-    @admin.action(description=_("Dealdesk: reject pending bulk launches"), permissions=["change"])
+    @admin.action(
+        description=_("Dealdesk: reject pending bulk launches"), permissions=["decide_bulk"]
+    )
     def dealdesk_reject(self, request: HttpRequest, queryset: QuerySet[PartnerRequest]) -> None:
         self._dealdesk(
             request, queryset, status_changes.reject_bulk_launches, RequestStatus.REJECTED
@@ -387,4 +343,52 @@ class PartnerRequestAdmin(admin.ModelAdmin):
             requests=queryset.select_related("partner", "created_by", "company"),
             actor=_staff(request),
         )
-        self._report(request, status, len(outcome.changed), [str(i) for i in outcome.skipped])
+        refused = [
+            gettext("%(reference)s is not a bulk launch waiting for approval (it is %(status)s).")
+            % {"reference": item, "status": str(item.get_status_display()).lower()}
+            for item in outcome.skipped
+        ]
+        self._report(request, status, len(outcome.changed), refused)
+
+
+def _may_work_on(user: Any, item: PartnerRequest) -> bool:
+    return bool(user.is_superuser) or item.assigned_ae_id in (None, user.pk)
+
+
+def _my_open_launches(user: User) -> QuerySet[PartnerRequest]:
+    return PartnerRequest.objects.filter(
+        assigned_ae=user, kind=RequestKind.LAUNCH, status__in=OPEN_LAUNCH_STATUSES
+    )
+
+
+def _waiting_for_dealdesk() -> QuerySet[PartnerRequest]:
+    return PartnerRequest.objects.filter(
+        kind=RequestKind.LAUNCH, status=RequestStatus.PENDING_APPROVAL
+    )
+
+
+_CHANGELIST = "admin:requests_app_partnerrequest_changelist"
+register_panel(
+    Panel(
+        key="my-open-launches",
+        title=_("My open launches"),
+        permission="requests_app.change_partnerrequest",
+        count=lambda user: _my_open_launches(user).count(),
+        url=lambda user: (
+            reverse(_CHANGELIST)
+            + "?queue=mine&kind__exact=launch&status__in="
+            + ",".join(OPEN_LAUNCH_STATUSES)
+        ),
+    )
+)
+register_panel(
+    Panel(
+        key="bulk-launches-waiting",
+        title=_("Bulk launches waiting for approval"),
+        permission=DECIDE_BULK_LAUNCH,
+        count=lambda user: _waiting_for_dealdesk().count(),
+        url=lambda user: (
+            reverse(_CHANGELIST) + "?queue=all&kind__exact=launch&status__exact=pending_approval"
+        ),
+    )
+)

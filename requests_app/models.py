@@ -213,6 +213,8 @@ class PartnerRequest(models.Model):
         verbose_name = _("partner request")
         verbose_name_plural = _("partner requests")
         ordering = ["-created_at", "-pk"]
+        # The Dealdesk's decision on premium partners' bulk launches (not a plain change).
+        permissions = [("decide_bulk_launch", _("Can approve or reject bulk launches"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["protection_key"],

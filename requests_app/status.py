@@ -41,16 +41,7 @@ def _transition(
     )
     allowed = TRANSITIONS.get(request.kind, {}).get(current, frozenset())
     if to_status not in allowed:
-        raise InvalidTransition(
-            _("%(reference)s cannot go from “%(from)s” to “%(to)s”.")
-            % {
-                "reference": request.reference,
-                "from": RequestStatus(current).label if current else "—",
-                "to": RequestStatus(to_status).label
-                if to_status in RequestStatus.values
-                else to_status,
-            }
-        )
+        raise InvalidTransition(refusal_message(request, current=current, to_status=to_status))
     now = timezone.now()
     updated = PartnerRequest.objects.filter(pk=request.pk, status=current).update(
         status=to_status, updated_at=now, **fields
@@ -66,6 +57,40 @@ def _transition(
     RequestEvent.objects.create(
         request=request, actor=actor, from_status=current, to_status=to_status, note=note
     )
+
+
+def _label(status: str) -> str:
+    return str(RequestStatus(status).label).lower() if status in RequestStatus.values else status
+
+
+def _first_step(kind: str, current: str, target: str) -> str | None:
+    """The first status on the shortest way from `current` to `target`, if there is one."""
+    steps = TRANSITIONS.get(kind, {})
+    first: dict[str, str] = {step: step for step in steps.get(current, frozenset())}
+    queue = list(first)
+    while queue:
+        status = queue.pop(0)
+        if status == target:
+            return first[status]
+        for following in sorted(steps.get(status, frozenset())):
+            if following not in first:
+                first[following] = first[status]
+                queue.append(following)
+    return None
+
+
+def refusal_message(request: PartnerRequest, *, current: str, to_status: str) -> str:
+    """Why the request cannot move to `to_status`, and what to do first when there is a way:
+    "RH-000012 is submitted; mark it in progress first."
+    """
+    names = {"reference": request.reference, "status": _label(current), "to": _label(to_status)}
+    step = _first_step(request.kind, current, to_status)
+    if step is not None:
+        return _("%(reference)s is %(status)s; mark it %(step)s first.") % {
+            **names,
+            "step": _label(step),
+        }
+    return _("%(reference)s is %(status)s, so it cannot become %(to)s.") % names
 
 
 def _send_to_ae(request: PartnerRequest, *, actor: User | None) -> None:

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.staff_admin import Panel, PermittedActionsMixin, register_panel
 from support import services as support_services
 from support.models import ProblemReport
 
@@ -21,7 +22,7 @@ _MIMETYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
 
 
 @admin.register(ProblemReport)
-class ProblemReportAdmin(admin.ModelAdmin):
+class ProblemReportAdmin(PermittedActionsMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "created_at",
@@ -154,3 +155,14 @@ class ProblemReportAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'inline; filename="{report.reference}.{extension}"'
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+register_panel(
+    Panel(
+        key="open-problem-reports",
+        title=_("Open problem reports"),
+        permission="support.view_problemreport",
+        count=lambda user: ProblemReport.objects.filter(status=ProblemReport.Status.OPEN).count(),
+        url=lambda user: reverse("admin:support_problemreport_changelist") + "?status__exact=open",
+    )
+)

@@ -113,8 +113,14 @@ def test_dashboard_and_thank_you_page_need_no_inline_script_or_style(alice_clien
     _assert_csp_clean(alice_client.get("/support/report/sent/"))
 
 
-def test_staff_home_needs_no_inline_script_or_style(staff_client):
-    _assert_csp_clean(staff_client.get("/"))
+def test_staff_pages_of_our_own_need_no_inline_script_or_style(client, db):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import StaffFactory
+
+    client.force_login(StaffFactory())  # signed in, no second factor yet: the enrolment page
+    _assert_csp_clean(client.get("/admin/second-factor/"))
+    assert TOTPDevice.objects.filter(confirmed=False).exists()
 
 
 def _admin_login(client, staff, device, token):
