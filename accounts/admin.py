@@ -34,6 +34,39 @@ class PartnerAdmin(admin.ModelAdmin):
     list_filter = ("tier", "allows_reseller", "allows_referral", "home_country", "is_active")
     search_fields = ("name",)
     autocomplete_fields = ("designated_ae",)
+    actions = ("pause", "resume")
+
+    def save_model(
+        self, request: HttpRequest, obj: Partner, form: forms.ModelForm[Partner], change: bool
+    ) -> None:
+        status_changed = change and "is_active" in form.changed_data
+        super().save_model(request, obj, form, change)
+        if status_changed:
+            services.set_partner_active(partner=obj, active=obj.is_active)
+
+    @admin.action(description=_("Pause (its users are signed out and can do nothing)"))
+    def pause(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        count = 0
+        for partner in queryset.filter(is_active=True):
+            services.set_partner_active(partner=partner, active=False)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%d partner paused.", "%d partners paused.", count) % count,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Resume"))
+    def resume(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        count = 0
+        for partner in queryset.filter(is_active=False):
+            services.set_partner_active(partner=partner, active=True)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%d partner resumed.", "%d partners resumed.", count) % count,
+            messages.SUCCESS,
+        )
 
 
 class InviteUserForm(forms.ModelForm):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Partner, User
+from accounts.sessions import end_sessions
 from core.countries import SUPPORTED_COUNTRIES
 from core.emails import queue_email
 from core.urls import absolute_url
@@ -225,15 +226,19 @@ def deactivate_idle_users(emails: Iterable[str], *, now: datetime, days: int) ->
             )
         )
         if updated == len(selected):
-            return selected
-        return list(
-            User.objects.filter(
-                email__in=selected,
-                is_active=False,
-                deactivation_reason=User.DeactivationReason.INACTIVITY,
-                deactivated_at=now,
-            ).values_list("email", flat=True)
-        )
+            deactivated = selected
+        else:
+            deactivated = list(
+                User.objects.filter(
+                    email__in=selected,
+                    is_active=False,
+                    deactivation_reason=User.DeactivationReason.INACTIVITY,
+                    deactivated_at=now,
+                ).values_list("email", flat=True)
+            )
+        # Their sessions end with the deactivation, so a reactivation never revives them.
+        end_sessions(emails=deactivated)
+        return deactivated
 
 
 def _claim_warning(user: UserOnTheClock, *, now: datetime, days: int) -> bool:
@@ -294,4 +299,15 @@ def block_user(*, user: User) -> User:
     user.deactivation_reason = User.DeactivationReason.BLOCKED
     user.deactivated_at = timezone.now()
     user.save(update_fields=["is_active", "deactivation_reason", "deactivated_at"])
+    end_sessions(user=user)
     return user
+
+
+@transaction.atomic
+def set_partner_active(*, partner: Partner, active: bool) -> Partner:
+    """Pause or resume a partner. Pausing ends every session of its users with it."""
+    partner.is_active = active
+    partner.save(update_fields=["is_active"])
+    if not active:
+        end_sessions(partner=partner)
+    return partner

@@ -14,15 +14,16 @@ from __future__ import annotations
 import gc
 import io
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connections, transaction
 from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
@@ -48,6 +49,8 @@ Status = BulkCheckJob.Status
 # A job whose worker keeps dying is given up after this many starts.
 MAX_ATTEMPTS = 5
 MALFORMED_ROW = "malformed_row"
+# What the task is told when another live worker holds the job: try again later.
+BUSY = "busy"
 
 
 class _Superseded(Exception):
@@ -78,18 +81,31 @@ def failure_message() -> str:
     )
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def process_bulk_job_task(job_id: int) -> str:
-    """Process (or resume) one bulk job; safe to run twice, the job is claimed first."""
-    return process_bulk_job(job_id=job_id)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def process_bulk_job_task(self: Task, job_id: int) -> str:
+    """Process (or resume) one bulk job; safe to run twice, the job is claimed first.
+
+    A job another worker still holds is tried again when that worker's lease would have
+    run out: when the task was delivered again because its worker died, the job is taken
+    back within seconds instead of waiting for the stuck-job sweep.
+    """
+    outcome = process_bulk_job(job_id=job_id, keep_lease=not self.request.is_eager)
+    if outcome == BUSY and not self.request.is_eager:
+        raise self.retry(countdown=settings.BULK_LEASE_SECONDS + 1, max_retries=None)
+    return outcome
 
 
-def process_bulk_job(*, job_id: int) -> str:
-    """Claim the job and process what is left of it; returns what happened (for logs)."""
+def process_bulk_job(*, job_id: int, keep_lease: bool = False) -> str:
+    """Claim the job and process what is left of it; returns what happened (for logs).
+
+    With `keep_lease`, a thread renews the claim's lease while the job runs (a worker's task
+    does this; tests that call this function directly finish well within a lease).
+    """
     job = _claim(job_id)
     if job is None:
-        return "skipped"
+        return BUSY if _held_by_a_live_worker(job_id) else "skipped"
     run = _JobRun(job)
+    lease = LeaseKeeper(job.pk, token=run.token) if keep_lease else None
     try:
         run.process()
         run.finish()
@@ -108,15 +124,60 @@ def process_bulk_job(*, job_id: int) -> str:
         logger.exception("Bulk job %s failed.", job_id)
         _fail(job, token=run.token, message=failure_message())
         return "failed"
+    finally:
+        if lease is not None:
+            lease.stop()
     return "done"
 
 
 # --- Claiming -----------------------------------------------------------------------------------
 
 
+def _lease_expired_before(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.BULK_LEASE_SECONDS)
+
+
 def _claimable(now: datetime) -> Q:
-    stale = now - timedelta(seconds=settings.BULK_STUCK_AFTER_SECONDS)
-    return Q(status=Status.QUEUED) | Q(status=Status.RUNNING, heartbeat_at__lt=stale)
+    """Queued, or running without a sign of life for a whole lease (its worker is gone)."""
+    return Q(status=Status.QUEUED) | Q(
+        status=Status.RUNNING, heartbeat_at__lt=_lease_expired_before(now)
+    )
+
+
+def _held_by_a_live_worker(job_id: int) -> bool:
+    now = timezone.now()
+    return BulkCheckJob.objects.filter(
+        pk=job_id, status=Status.RUNNING, heartbeat_at__gte=_lease_expired_before(now)
+    ).exists()
+
+
+class LeaseKeeper:
+    """Renews a claimed job's lease (its heartbeat) every third of a lease, from a thread, so
+    a live worker keeps its job however long a chunk takes and a dead one loses it in
+    seconds. Renewal stops once the claim is no longer this run's."""
+
+    def __init__(self, job_id: int, *, token: int) -> None:
+        self.job_id, self.token = job_id, token
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"bulk-lease-{job_id}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        interval = max(settings.BULK_LEASE_SECONDS / 3, 0.2)
+        try:
+            while not self.stopped.wait(interval):
+                if not BulkCheckJob.objects.filter(
+                    pk=self.job_id, status=Status.RUNNING, attempts=self.token
+                ).update(heartbeat_at=timezone.now()):
+                    return
+        except Exception:
+            logger.exception("Bulk job %s: the lease could not be renewed.", self.job_id)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
 
 
 def _claim(job_id: int) -> BulkCheckJob | None:

@@ -19,7 +19,7 @@ urlpatterns = [
     path("", dashboard_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("accounts.urls")),
     path("support/", include("support.urls")),
     path("eligibility/bulk/", include("bulk.urls")),
     path("eligibility/", include("eligibility.urls")),
