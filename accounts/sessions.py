@@ -17,7 +17,6 @@ from django.db.models import QuerySet
 
 from accounts.models import Partner, User, UserSession
 
-
 if TYPE_CHECKING:
     _Store = DatabaseSessionStore[UserSession]
 else:
@@ -31,8 +30,8 @@ class SessionStore(_Store):
 
     def create_model_instance(self, data: dict[str, Any]) -> UserSession:
         instance = super().create_model_instance(data)
-        user_id = data.get(SESSION_KEY)
-        instance.user_id = int(user_id) if str(user_id or "").isdigit() else None
+        user_id = str(data.get(SESSION_KEY) or "")
+        instance.user_id = int(user_id) if user_id.isdigit() else None
         return instance
 
 

@@ -8,6 +8,7 @@ queue of its own, so nothing else picks these tasks up. The fixtures `worker_que
 import email
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -43,6 +44,7 @@ class Worker:
             "EMAIL_FILE_PATH": str(mail_dir),
             **env,
         }
+        self.name = f"{queue}-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
         self.log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [
@@ -57,7 +59,7 @@ class Worker:
                 "-Q",
                 queue,
                 "-n",
-                f"{queue}-{uuid.uuid4().hex[:6]}@%h",
+                self.name,
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
@@ -69,6 +71,17 @@ class Worker:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def wait_until_ready(self, timeout: float = 30) -> None:
+        """Until the worker says it is ready (its start-up work, such as resuming jobs, done)."""
+        log = Path(self.log.name)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.log.flush()
+            if f"{self.name} ready." in log.read_text(errors="replace"):
+                return
+            time.sleep(0.1)
+        pytest.fail(f"The worker did not start.\n{log.read_text(errors='replace')[-4000:]}")
 
     def kill(self) -> None:
         """The worker dies at once, mid-task (as when a machine goes away)."""

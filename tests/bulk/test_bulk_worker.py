@@ -185,6 +185,7 @@ def _assert_every_row_exactly_once(job) -> None:
 
 def test_a_killed_pool_child_is_replaced_and_the_job_resumes_at_once(alice, registry, workers):
     worker = workers(pool="prefork", **FAST_LEASE)
+    worker.wait_until_ready()  # so only Celery's own redelivery can bring the task back
     job = start_bulk_check(
         user=alice, filename="big.csv", data=_big_file(), mode="check_and_launch"
     )
@@ -203,6 +204,7 @@ def test_a_killed_pool_child_is_replaced_and_the_job_resumes_at_once(alice, regi
 
 def test_a_whole_worker_killed_mid_job_resumes_when_a_worker_starts(alice, registry, workers):
     first = workers(pool="prefork", **FAST_LEASE)
+    first.wait_until_ready()
     job = start_bulk_check(
         user=alice, filename="big.csv", data=_big_file(), mode="check_and_launch"
     )
