@@ -137,3 +137,19 @@ def test_a_launch_with_the_broker_away_is_a_success_for_the_user(
     assert response["Location"] == launch.get_absolute_url()
     waiting = OutboxMessage.objects.filter(task="core.send_email", published_at__isnull=True)
     assert waiting.count() >= 1
+
+
+def test_staff_see_what_waits_in_the_outbox_and_cannot_edit_it(staff_client):
+    waiting = OutboxMessageFactory(last_error="OperationalError('Connection refused')")
+    page = staff_client.get("/admin/core/outboxmessage/")
+    assert page.status_code == 200
+    assert "Connection refused" in page.content.decode()
+    assert staff_client.get("/admin/core/outboxmessage/add/").status_code == 403
+    detail = staff_client.get(f"/admin/core/outboxmessage/{waiting.pk}/change/")
+    assert detail.status_code == 200
+    assert "someone@example.com" not in detail.content.decode()
+
+
+def test_partners_cannot_see_the_outbox(alice_client):
+    response = alice_client.get("/admin/core/outboxmessage/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
