@@ -355,6 +355,38 @@ def test_a_job_running_with_a_fresh_heartbeat_is_left_to_its_worker(alice, regis
     assert not EligibilityCheck.objects.filter(bulk_job=job).exists()
 
 
+def test_a_task_that_finds_the_job_held_by_a_live_worker_tries_again_after_its_lease(
+    alice, registry, settings
+):
+    job = start(alice, [{"tax_id": CLIENT}])
+    BulkCheckJob.objects.filter(pk=job.pk).update(
+        status=Status.RUNNING, heartbeat_at=timezone.now(), attempts=1
+    )
+    task = bulk_worker.process_bulk_job_task
+    with mock.patch.object(task, "retry", side_effect=RuntimeError("retried")) as retry:
+        with pytest.raises(RuntimeError, match="retried"):
+            task(job.pk)  # as a worker runs it (not eagerly)
+    retry.assert_called_once_with(countdown=settings.BULK_LEASE_SECONDS + 1, max_retries=None)
+    assert not EligibilityCheck.objects.filter(bulk_job=job).exists()
+
+    # Once the lease has run out (its worker is gone), the next delivery takes the job.
+    stale(job)
+    assert process_bulk_job(job_id=job.pk) == "done"
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (Status.DONE, 2)
+
+
+def test_unfinished_jobs_are_sent_again_when_a_worker_starts(alice, registry):
+    queued = start(alice, [{"tax_id": CLIENT}])
+    running = start(alice, [{"tax_id": PROSPECT}])
+    BulkCheckJob.objects.filter(pk=running.pk).update(status=Status.RUNNING)
+    done = run(start(alice, [{"tax_id": BLOCKED}]))
+    with mock.patch("bulk.services.queue_job") as send:
+        assert bulk_services.resume_unfinished_jobs() == 2
+    assert [c.args[0] for c in send.call_args_list] == [queued.pk, running.pk]
+    assert done.status == Status.DONE
+
+
 def test_a_worker_that_dies_mid_job_loses_nothing_and_repeats_nothing(alice, registry, settings):
     settings.BULK_CHUNK_SIZE = 4
     rows = [{"tax_id": cnpj(n)} for n in range(1, 11)]
