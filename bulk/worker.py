@@ -5,6 +5,11 @@ chunk's checks, launches, report lines and progress together, guarded by the cla
 that dies loses at most the chunk it was writing; the next run resumes after the last
 committed chunk, so no row is counted, logged or launched twice.
 
+A claim is a lease: while the job runs, a thread of the worker renews its heartbeat every
+third of BULK_LEASE_SECONDS (LeaseKeeper). A running job without a sign of life for a whole
+lease has lost its worker, and the next delivery of its task takes it back; a delivery that
+finds the job still held tries again once the lease would have run out.
+
 A job acts for the partner that uploaded it (job.partner) from start to end: decisions, check
 log lines and launches are that partner's, whichever partner its user belongs to by then.
 """
@@ -15,6 +20,7 @@ import gc
 import io
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +30,7 @@ from itertools import islice
 from celery import Task, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections, transaction
-from django.db.models import DateTimeField, F, Q, Value
+from django.db.models import DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,7 +87,11 @@ def failure_message() -> str:
     )
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+# max_retries=None: a delivery that finds its job held tries again every lease until the job
+# ends or its lease runs out (a hung run stops renewing it: see LeaseKeeper).
+@shared_task(
+    bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=None
+)
 def process_bulk_job_task(self: Task, job_id: int) -> str:
     """Process (or resume) one bulk job; safe to run twice, the job is claimed first.
 
@@ -91,7 +101,7 @@ def process_bulk_job_task(self: Task, job_id: int) -> str:
     """
     outcome = process_bulk_job(job_id=job_id, keep_lease=not self.request.is_eager)
     if outcome == BUSY and not self.request.is_eager:
-        raise self.retry(countdown=settings.BULK_LEASE_SECONDS + 1, max_retries=None)
+        raise self.retry(countdown=settings.BULK_LEASE_SECONDS + 1)
     return outcome
 
 
@@ -105,7 +115,7 @@ def process_bulk_job(*, job_id: int, keep_lease: bool = False) -> str:
     if job is None:
         return BUSY if _held_by_a_live_worker(job_id) else "skipped"
     run = _JobRun(job)
-    lease = LeaseKeeper(job.pk, token=run.token) if keep_lease else None
+    lease = run.lease = LeaseKeeper(job.pk, token=run.token) if keep_lease else None
     try:
         run.process()
         run.finish()
@@ -154,10 +164,12 @@ def _held_by_a_live_worker(job_id: int) -> bool:
 class LeaseKeeper:
     """Renews a claimed job's lease (its heartbeat) every third of a lease, from a thread, so
     a live worker keeps its job however long a chunk takes and a dead one loses it in
-    seconds. Renewal stops once the claim is no longer this run's."""
+    seconds. Renewal stops once the claim is no longer this run's, and while the run has
+    committed no chunk for BULK_STUCK_AFTER_SECONDS (a hung run loses its job, as before)."""
 
     def __init__(self, job_id: int, *, token: int) -> None:
         self.job_id, self.token = job_id, token
+        self.last_progress = time.monotonic()
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"bulk-lease-{job_id}", daemon=True)
         self.thread.start()
@@ -166,6 +178,8 @@ class LeaseKeeper:
         interval = max(settings.BULK_LEASE_SECONDS / 3, 0.2)
         try:
             while not self.stopped.wait(interval):
+                if time.monotonic() - self.last_progress > settings.BULK_STUCK_AFTER_SECONDS:
+                    continue  # no chunk for too long: let the lease run out
                 if not BulkCheckJob.objects.filter(
                     pk=self.job_id, status=Status.RUNNING, attempts=self.token
                 ).update(heartbeat_at=timezone.now()):
@@ -174,6 +188,9 @@ class LeaseKeeper:
             logger.exception("Bulk job %s: the lease could not be renewed.", self.job_id)
         finally:
             connections.close_all()  # this thread's own connections
+
+    def progressed(self) -> None:
+        self.last_progress = time.monotonic()
 
     def stop(self) -> None:
         self.stopped.set()
@@ -205,6 +222,24 @@ def _claim(job_id: int) -> BulkCheckJob | None:
         .annotate(input_size=Length("input_data"))
         .get()
     )
+
+
+# The key space of this lock (PostgreSQL advisory locks are two integers: space, job).
+_CHUNK_LOCK_SPACE = 0x42554C4B  # "BULK"
+
+
+def _one_chunk_at_a_time(job_id: int) -> None:
+    """Hold, until the current transaction ends, the job's chunk lock (PostgreSQL).
+
+    Two runs of one job (one taken over while still alive) then write their chunks one after
+    the other, and the second sees what the first committed. A lock apart from the job's row,
+    so that renewing the lease never waits for a chunk. SQLite (the quickstart, one process)
+    allows one writing transaction at a time anyway.
+    """
+    connection = connections[BulkCheckJob.objects.db]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CHUNK_LOCK_SPACE, job_id])
 
 
 def _fail(job: BulkCheckJob, *, token: int, message: str) -> None:
@@ -260,6 +295,7 @@ class _JobRun:
         self.launched = job.launched_count
         self.counts = {result: int((job.counts or {}).get(result, 0)) for result in RESULT_ORDER}
         self.header: list[str] = []
+        self.lease: LeaseKeeper | None = None  # renews the claim, in a worker
 
     def process(self) -> None:
         """Read the stored file and process the chunks not committed yet, one at a time."""
@@ -348,10 +384,10 @@ class _JobRun:
         writer = SafeCsvWriter(self.delimiter)
         entries = []
         with transaction.atomic():
-            # First statement: takes the job's row lock, and proves the claim is still ours.
-            if not BulkCheckJob.objects.filter(
-                pk=self.job.pk, status=Status.RUNNING, attempts=self.token, processed_rows=start
-            ).update(heartbeat_at=timezone.now()):
+            # One chunk of a job at a time, whichever run writes it; the job's row itself is
+            # only written at the end, so the lease can be renewed while a long chunk runs.
+            _one_chunk_at_a_time(self.job.pk)
+            if not self._ours(start).exists():
                 raise _Superseded
             for row, decided in zip(rows, decisions, strict=True):
                 decision, reason, reference = self._outcome(row, decided)
@@ -361,6 +397,8 @@ class _JobRun:
                 writer.write([*self.columns.fit(row.cells), decision.result, reason, reference])
             self._save_chunk(rows, entries, writer.getvalue(), counts, launched)
         self.processed, self.counts, self.launched = start + len(rows), counts, launched
+        if self.lease is not None:
+            self.lease.progressed()
 
     def _outcome(self, row: FileRow, decision: Decision) -> tuple[Decision, str, str]:
         """(decision to report, reason, request reference) for one row."""
@@ -390,8 +428,19 @@ class _JobRun:
         BulkReportChunk.objects.create(
             job_id=self.job.pk, first_line=rows[0].line, row_count=len(rows), data=report_lines
         )
-        BulkCheckJob.objects.filter(pk=self.job.pk).update(
-            processed_rows=self.processed + len(rows), counts=counts, launched_count=launched
+        # Written only if the claim is still ours: else the whole chunk is rolled back.
+        if not self._ours(self.processed).update(
+            processed_rows=self.processed + len(rows),
+            counts=counts,
+            launched_count=launched,
+            heartbeat_at=timezone.now(),
+        ):
+            raise _Superseded
+
+    def _ours(self, processed: int) -> QuerySet[BulkCheckJob]:
+        """The job, if this run still holds it and it has processed `processed` rows."""
+        return BulkCheckJob.objects.filter(
+            pk=self.job.pk, status=Status.RUNNING, attempts=self.token, processed_rows=processed
         )
 
     def finish(self) -> None:

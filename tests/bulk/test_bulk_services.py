@@ -366,7 +366,8 @@ def test_a_task_that_finds_the_job_held_by_a_live_worker_tries_again_after_its_l
     with mock.patch.object(task, "retry", side_effect=RuntimeError("retried")) as retry:
         with pytest.raises(RuntimeError, match="retried"):
             task(job.pk)  # as a worker runs it (not eagerly)
-    retry.assert_called_once_with(countdown=settings.BULK_LEASE_SECONDS + 1, max_retries=None)
+    retry.assert_called_once_with(countdown=settings.BULK_LEASE_SECONDS + 1)
+    assert task.max_retries is None  # it tries again until the job ends or its lease runs out
     assert not EligibilityCheck.objects.filter(bulk_job=job).exists()
 
     # Once the lease has run out (its worker is gone), the next delivery takes the job.

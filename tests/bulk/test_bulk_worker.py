@@ -219,3 +219,45 @@ def test_a_whole_worker_killed_mid_job_resumes_when_a_worker_starts(alice, regis
     job = wait_for(lambda: finished(job.pk), timeout=60, what="the resumed job", log=workers.log)
     _assert_every_row_exactly_once(job)
     assert job.attempts >= 2
+
+
+def test_a_live_worker_keeps_its_job_through_a_chunk_longer_than_the_lease(
+    alice, registry, workers
+):
+    from bulk.worker import process_bulk_job_task
+
+    # One chunk of 9,000 rows with 900 launches takes seconds, longer than the lease (1 s)
+    # and the time a busy delivery waits before it tries again (2 s).
+    env = {"BULK_CHUNK_SIZE": "10000", "BULK_LEASE_SECONDS": "1"}
+    first = workers(pool="prefork", **env)
+    second = workers(pool="prefork", **env)
+    first.wait_until_ready()
+    second.wait_until_ready()
+    rows = [
+        {
+            "ref": str(n),
+            **(launch_row(cnpj(80_000_000 + n)) if n % 10 == 0 else {"tax_id": cnpj(n)}),
+        }
+        for n in range(1, 9001)
+    ]
+    header = ["ref", "country", "tax_id", "company_name", "contact_name", "contact_email",
+              "contact_phone", "employee_count", "business_model"]  # fmt: skip
+    job = start_bulk_check(
+        user=alice, filename="slow.csv", data=csv_bytes(rows, header=header),
+        mode="check_and_launch",
+    )  # fmt: skip
+    wait_for(
+        lambda: BulkCheckJob.objects.filter(pk=job.pk, status=Status.RUNNING).exists(),
+        timeout=30,
+        what="the job to start",
+        log=workers.log,
+        step=0.02,
+    )
+    # The task delivered again while its worker is alive (as after a broker hiccup): the
+    # other worker finds the job held and leaves it, however long the chunk takes.
+    process_bulk_job_task.apply_async(kwargs={"job_id": job.pk})
+    job = wait_for(lambda: finished(job.pk), timeout=60, what="the job", log=workers.log)
+    assert job.status == Status.DONE, job.error_message
+    assert job.attempts == 1, "taken over although its worker was alive"
+    assert EligibilityCheck.objects.filter(bulk_job=job).count() == 9000
+    assert PartnerRequest.objects.filter(bulk_job=job).count() == 900
