@@ -50,6 +50,7 @@ class PartnerAdmin(PermittedActionsMixin, admin.ModelAdmin):
     list_filter = ("tier", "allows_reseller", "allows_referral", "home_country", "is_active")
     list_select_related = ("designated_ae",)
     search_fields = ("name",)
+    actions = ("pause", "resume")
 
     def formfield_for_foreignkey(
         self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
@@ -60,6 +61,41 @@ class PartnerAdmin(PermittedActionsMixin, admin.ModelAdmin):
                 is_active=True, is_staff=True, groups__name=AE_GROUP
             ).order_by("full_name", "email")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(
+        self, request: HttpRequest, obj: Partner, form: forms.ModelForm[Partner], change: bool
+    ) -> None:
+        status_changed = change and "is_active" in form.changed_data
+        super().save_model(request, obj, form, change)
+        if status_changed:
+            services.set_partner_active(partner=obj, active=obj.is_active)
+
+    @admin.action(
+        description=_("Pause (its users are signed out and can do nothing)"),
+        permissions=["change"],
+    )
+    def pause(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        count = 0
+        for partner in queryset.filter(is_active=True):
+            services.set_partner_active(partner=partner, active=False)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%d partner paused.", "%d partners paused.", count) % count,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Resume"), permissions=["change"])
+    def resume(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        count = 0
+        for partner in queryset.filter(is_active=False):
+            services.set_partner_active(partner=partner, active=True)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%d partner resumed.", "%d partners resumed.", count) % count,
+            messages.SUCCESS,
+        )
 
 
 class InviteUserForm(forms.ModelForm):

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Language, Partner, User
 from accounts.roles import ROLE_OPTIONS
+from accounts.sessions import end_sessions
 from core.countries import SUPPORTED_COUNTRIES, default_language, default_time_zone
 from core.emails import queue_email
 from core.urls import absolute_url
@@ -259,15 +260,19 @@ def deactivate_idle_users(emails: Iterable[str], *, now: datetime, days: int) ->
             )
         )
         if updated == len(selected):
-            return selected
-        return list(
-            User.objects.filter(
-                email__in=selected,
-                is_active=False,
-                deactivation_reason=User.DeactivationReason.INACTIVITY,
-                deactivated_at=now,
-            ).values_list("email", flat=True)
-        )
+            deactivated = selected
+        else:
+            deactivated = list(
+                User.objects.filter(
+                    email__in=selected,
+                    is_active=False,
+                    deactivation_reason=User.DeactivationReason.INACTIVITY,
+                    deactivated_at=now,
+                ).values_list("email", flat=True)
+            )
+        # Their sessions end with the deactivation, so a reactivation never revives them.
+        end_sessions(emails=deactivated)
+        return deactivated
 
 
 def _claim_warning(user: UserOnTheClock, *, now: datetime, days: int) -> bool:
@@ -332,6 +337,7 @@ def block_user(*, user: User) -> User:
     user.deactivation_reason = User.DeactivationReason.BLOCKED
     user.deactivated_at = timezone.now()
     user.save(update_fields=["is_active", "deactivation_reason", "deactivated_at"])
+    end_sessions(user=user)
     return user
 
 
@@ -396,3 +402,13 @@ def create_staff(*, email: str, role: str, full_name: str = "") -> StaffOutcome:
         },
     )
     return StaffOutcome(user=user, created=True, role_added=True)
+
+
+@transaction.atomic
+def set_partner_active(*, partner: Partner, active: bool) -> Partner:
+    """Pause or resume a partner. Pausing ends every session of its users with it."""
+    partner.is_active = active
+    partner.save(update_fields=["is_active"])
+    if not active:
+        end_sessions(partner=partner)
+    return partner

@@ -20,6 +20,7 @@ from core.csvfiles import (
     BOM,
     CsvRejected,
     SafeCsvWriter,
+    UnclosedQuote,
     detect_layout,
     kind_message,
     normalise_column,
@@ -105,6 +106,11 @@ class Columns:
 
 
 def _csv_error_message(error: csv.Error, line: int) -> str:
+    if isinstance(error, UnclosedQuote):
+        return _(
+            'Line %(line)s opens a quote (") that is never closed, so every line after it '
+            "would be read as one cell. Close or remove that quote and upload the file again."
+        ) % {"line": error.line}
     if "field larger than field limit" in str(error):
         return _(
             "Line %(line)s has a cell longer than %(limit)s characters; a missing closing "

@@ -22,6 +22,7 @@ from accounts.rules import NoActivePartner, acting_partner
 from bulk.csv import UploadRejected, inspect_upload
 from bulk.models import BulkCheckJob
 from bulk.worker import process_bulk_job_task
+from core import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +74,14 @@ def start_bulk_check(*, user: User, filename: str, data: bytes, mode: str) -> Bu
             total_rows=layout.row_count,
             counts={},
         )
-        process_bulk_job_task.delay_on_commit(job.pk)
+        queue_job(job.pk)
     return job
+
+
+def queue_job(job_id: int) -> None:
+    """Record the job's processing in the outbox, in the current transaction (core.outbox):
+    it is sent to a worker once that commits, or as soon as the broker answers again."""
+    outbox.enqueue(process_bulk_job_task, job_id=job_id)
 
 
 def requeue_stuck_jobs() -> int:
@@ -97,11 +104,32 @@ def requeue_stuck_jobs() -> int:
             if BulkCheckJob.objects.filter(stuck, pk=pk).update(
                 status=Status.QUEUED, heartbeat_at=now
             ):
-                process_bulk_job_task.delay_on_commit(pk)
+                queue_job(pk)
                 sent += 1
     if sent:
         logger.warning("Re-queued %s stuck bulk job(s).", sent)
     return sent
+
+
+def resume_unfinished_jobs() -> int:
+    """Send every queued or running job again (a worker calls this when it starts).
+
+    A worker killed as a whole takes with it the messages it had received; the broker hands
+    them out again only after its visibility timeout (an hour). Sending the unfinished jobs
+    again at start-up resumes them at once; extra deliveries are harmless, since a job is
+    claimed first and one that a live worker holds is tried again when its lease runs out.
+    """
+    with transaction.atomic():
+        unfinished = list(
+            BulkCheckJob.objects.filter(status__in=[Status.QUEUED, Status.RUNNING])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for pk in unfinished:
+            queue_job(pk)
+    if unfinished:
+        logger.info("Sent %s unfinished bulk job(s) again at worker start-up.", len(unfinished))
+    return len(unfinished)
 
 
 def retry_failed_jobs(jobs: QuerySet[BulkCheckJob]) -> int:
@@ -116,6 +144,6 @@ def retry_failed_jobs(jobs: QuerySet[BulkCheckJob]) -> int:
                 finished_at=None,
                 heartbeat_at=timezone.now(),
             ):
-                process_bulk_job_task.delay_on_commit(pk)
+                queue_job(pk)
                 sent += 1
     return sent

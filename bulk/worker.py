@@ -5,6 +5,11 @@ chunk's checks, launches, report lines and progress together, guarded by the cla
 that dies loses at most the chunk it was writing; the next run resumes after the last
 committed chunk, so no row is counted, logged or launched twice.
 
+A claim is a lease: while the job runs, a thread of the worker renews its heartbeat every
+third of BULK_LEASE_SECONDS (LeaseKeeper). A running job without a sign of life for a whole
+lease has lost its worker, and the next delivery of its task takes it back; a delivery that
+finds the job still held tries again once the lease would have run out.
+
 A job acts for the partner that uploaded it (job.partner) from start to end: decisions, check
 log lines and launches are that partner's, whichever partner its user belongs to by then.
 """
@@ -14,16 +19,18 @@ from __future__ import annotations
 import gc
 import io
 import logging
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import DateTimeField, F, Q, Value
+from django.db import InterfaceError, OperationalError, connections, transaction
+from django.db.models import DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Length
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -48,6 +55,8 @@ Status = BulkCheckJob.Status
 # A job whose worker keeps dying is given up after this many starts.
 MAX_ATTEMPTS = 5
 MALFORMED_ROW = "malformed_row"
+# What the task is told when another live worker holds the job: try again later.
+BUSY = "busy"
 
 
 class _Superseded(Exception):
@@ -78,26 +87,43 @@ def failure_message() -> str:
     )
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def process_bulk_job_task(job_id: int) -> str:
-    """Process (or resume) one bulk job; safe to run twice, the job is claimed first."""
-    return process_bulk_job(job_id=job_id)
+# max_retries=None: a delivery that finds its job held tries again every lease until the job
+# ends or its lease runs out (a hung run stops renewing it: see LeaseKeeper).
+@shared_task(
+    bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=None
+)
+def process_bulk_job_task(self: Task, job_id: int) -> str:
+    """Process (or resume) one bulk job; safe to run twice, the job is claimed first.
+
+    A job another worker still holds is tried again when that worker's lease would have
+    run out: when the task was delivered again because its worker died, the job is taken
+    back within seconds instead of waiting for the stuck-job sweep.
+    """
+    outcome = process_bulk_job(job_id=job_id, keep_lease=not self.request.is_eager)
+    if outcome == BUSY and not self.request.is_eager:
+        raise self.retry(countdown=settings.BULK_LEASE_SECONDS + 1)
+    return outcome
 
 
-def process_bulk_job(*, job_id: int) -> str:
-    """Claim the job and process what is left of it; returns what happened (for logs)."""
+def process_bulk_job(*, job_id: int, keep_lease: bool = False) -> str:
+    """Claim the job and process what is left of it; returns what happened (for logs).
+
+    With `keep_lease`, a thread renews the claim's lease while the job runs (a worker's task
+    does this; tests that call this function directly finish well within a lease).
+    """
     job = _claim(job_id)
     if job is None:
-        return "skipped"
+        return BUSY if _held_by_a_live_worker(job_id) else "skipped"
     # The report's reasons and the job's messages are in the uploader's language.
     language = job.created_by.preferred_language if job.created_by else settings.LANGUAGE_CODE
     with translation.override(language):
-        return _run(job)
+        return _run(job, keep_lease=keep_lease)
 
 
-def _run(job: BulkCheckJob) -> str:
+def _run(job: BulkCheckJob, *, keep_lease: bool) -> str:
     job_id = job.pk
     run = _JobRun(job)
+    lease = run.lease = LeaseKeeper(job.pk, token=run.token) if keep_lease else None
     try:
         run.process()
         run.finish()
@@ -116,15 +142,67 @@ def _run(job: BulkCheckJob) -> str:
         logger.exception("Bulk job %s failed.", job_id)
         _fail(job, token=run.token, message=failure_message())
         return "failed"
+    finally:
+        if lease is not None:
+            lease.stop()
     return "done"
 
 
 # --- Claiming -----------------------------------------------------------------------------------
 
 
+def _lease_expired_before(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.BULK_LEASE_SECONDS)
+
+
 def _claimable(now: datetime) -> Q:
-    stale = now - timedelta(seconds=settings.BULK_STUCK_AFTER_SECONDS)
-    return Q(status=Status.QUEUED) | Q(status=Status.RUNNING, heartbeat_at__lt=stale)
+    """Queued, or running without a sign of life for a whole lease (its worker is gone)."""
+    return Q(status=Status.QUEUED) | Q(
+        status=Status.RUNNING, heartbeat_at__lt=_lease_expired_before(now)
+    )
+
+
+def _held_by_a_live_worker(job_id: int) -> bool:
+    now = timezone.now()
+    return BulkCheckJob.objects.filter(
+        pk=job_id, status=Status.RUNNING, heartbeat_at__gte=_lease_expired_before(now)
+    ).exists()
+
+
+class LeaseKeeper:
+    """Renews a claimed job's lease (its heartbeat) every third of a lease, from a thread, so
+    a live worker keeps its job however long a chunk takes and a dead one loses it in
+    seconds. Renewal stops once the claim is no longer this run's, and while the run has
+    committed no chunk for BULK_STUCK_AFTER_SECONDS (a hung run loses its job, as before)."""
+
+    def __init__(self, job_id: int, *, token: int) -> None:
+        self.job_id, self.token = job_id, token
+        self.last_progress = time.monotonic()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"bulk-lease-{job_id}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        interval = max(settings.BULK_LEASE_SECONDS / 3, 0.2)
+        try:
+            while not self.stopped.wait(interval):
+                if time.monotonic() - self.last_progress > settings.BULK_STUCK_AFTER_SECONDS:
+                    continue  # no chunk for too long: let the lease run out
+                if not BulkCheckJob.objects.filter(
+                    pk=self.job_id, status=Status.RUNNING, attempts=self.token
+                ).update(heartbeat_at=timezone.now()):
+                    return
+        except Exception:
+            logger.exception("Bulk job %s: the lease could not be renewed.", self.job_id)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def progressed(self) -> None:
+        self.last_progress = time.monotonic()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
 
 
 def _claim(job_id: int) -> BulkCheckJob | None:
@@ -152,6 +230,24 @@ def _claim(job_id: int) -> BulkCheckJob | None:
         .annotate(input_size=Length("input_data"))
         .get()
     )
+
+
+# The key space of this lock (PostgreSQL advisory locks are two integers: space, job).
+_CHUNK_LOCK_SPACE = 0x42554C4B  # "BULK"
+
+
+def _one_chunk_at_a_time(job_id: int) -> None:
+    """Hold, until the current transaction ends, the job's chunk lock (PostgreSQL).
+
+    Two runs of one job (one taken over while still alive) then write their chunks one after
+    the other, and the second sees what the first committed. A lock apart from the job's row,
+    so that renewing the lease never waits for a chunk. SQLite (the quickstart, one process)
+    allows one writing transaction at a time anyway.
+    """
+    connection = connections[BulkCheckJob.objects.db]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CHUNK_LOCK_SPACE, job_id])
 
 
 def _fail(job: BulkCheckJob, *, token: int, message: str) -> None:
@@ -207,6 +303,7 @@ class _JobRun:
         self.launched = job.launched_count
         self.counts = {result: int((job.counts or {}).get(result, 0)) for result in RESULT_ORDER}
         self.header: list[str] = []
+        self.lease: LeaseKeeper | None = None  # renews the claim, in a worker
 
     def process(self) -> None:
         """Read the stored file and process the chunks not committed yet, one at a time."""
@@ -295,10 +392,10 @@ class _JobRun:
         writer = SafeCsvWriter(self.delimiter)
         entries = []
         with transaction.atomic():
-            # First statement: takes the job's row lock, and proves the claim is still ours.
-            if not BulkCheckJob.objects.filter(
-                pk=self.job.pk, status=Status.RUNNING, attempts=self.token, processed_rows=start
-            ).update(heartbeat_at=timezone.now()):
+            # One chunk of a job at a time, whichever run writes it; the job's row itself is
+            # only written at the end, so the lease can be renewed while a long chunk runs.
+            _one_chunk_at_a_time(self.job.pk)
+            if not self._ours(start).exists():
                 raise _Superseded
             for row, decided in zip(rows, decisions, strict=True):
                 decision, reason, reference = self._outcome(row, decided)
@@ -308,6 +405,8 @@ class _JobRun:
                 writer.write([*self.columns.fit(row.cells), decision.result, reason, reference])
             self._save_chunk(rows, entries, writer.getvalue(), counts, launched)
         self.processed, self.counts, self.launched = start + len(rows), counts, launched
+        if self.lease is not None:
+            self.lease.progressed()
 
     def _outcome(self, row: FileRow, decision: Decision) -> tuple[Decision, str, str]:
         """(decision to report, reason, request reference) for one row."""
@@ -337,8 +436,19 @@ class _JobRun:
         BulkReportChunk.objects.create(
             job_id=self.job.pk, first_line=rows[0].line, row_count=len(rows), data=report_lines
         )
-        BulkCheckJob.objects.filter(pk=self.job.pk).update(
-            processed_rows=self.processed + len(rows), counts=counts, launched_count=launched
+        # Written only if the claim is still ours: else the whole chunk is rolled back.
+        if not self._ours(self.processed).update(
+            processed_rows=self.processed + len(rows),
+            counts=counts,
+            launched_count=launched,
+            heartbeat_at=timezone.now(),
+        ):
+            raise _Superseded
+
+    def _ours(self, processed: int) -> QuerySet[BulkCheckJob]:
+        """The job, if this run still holds it and it has processed `processed` rows."""
+        return BulkCheckJob.objects.filter(
+            pk=self.job.pk, status=Status.RUNNING, attempts=self.token, processed_rows=processed
         )
 
     def finish(self) -> None:

@@ -109,10 +109,12 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "core.middleware.SessionTimeoutMiddleware",
     "accounts.middleware.UserLocaleMiddleware",
+    "core.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "core.middleware.CacheDownMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -156,13 +158,17 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "hub"),
+            # A cache that does not answer fails fast: the rate limits then refuse the
+            # attempt ("try again in a minute", core.middleware.CacheDownMiddleware).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Sessions live in the database behind the cache, so deactivation can end them reliably.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in the database only, each row tagged with its user (accounts.sessions):
+# deactivating, blocking or pausing deletes them, and a cache outage cannot fail a request.
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)  # absolute: 12 hours
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 60 * 60 * 2)  # idle: 2 hours
 SESSION_COOKIE_HTTPONLY = True
@@ -178,9 +184,17 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "hub")
-# The e-mail task lives beside the e-mail helpers (core.emails), not in a tasks module.
-CELERY_IMPORTS = ["core.emails"]
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# The e-mail and outbox tasks live beside their helpers (core.emails, core.outbox).
+CELERY_IMPORTS = ["core.emails", "core.outbox"]
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    # Publishing gives up after one quick retry instead of ~6 s of them: a request must not
+    # wait for a broker that is away (the outbox publishes it later, core.outbox).
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_BEAT_SCHEDULE = {
     "deactivate-inactive-users": {
         "task": "accounts.tasks.deactivate_inactive_users_task",
@@ -189,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
     "expire-protections": {
         "task": "requests_app.tasks.expire_protections_task",
         "schedule": timedelta(days=1),
+    },
+    # Publishes what was recorded while the broker was away (core.outbox).
+    "relay-outbox": {
+        "task": "core.relay_outbox",
+        "schedule": timedelta(seconds=env_int("OUTBOX_RELAY_SECONDS", 10)),
     },
     "requeue-stuck-bulk-jobs": {
         "task": "bulk.tasks.requeue_stuck_bulk_jobs_task",
@@ -265,6 +284,9 @@ BULK_MAX_ROWS = env_int("BULK_MAX_ROWS", 50_000)
 BULK_MAX_BYTES = env_int("BULK_MAX_BYTES", 10 * 1024 * 1024)
 BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 2_000)
 BULK_STUCK_AFTER_SECONDS = env_int("BULK_STUCK_AFTER_SECONDS", 600)
+# A running job's worker renews its lease every third of this; a job without a sign of life
+# for this long has lost its worker, and the next delivery of its task takes it back.
+BULK_LEASE_SECONDS = env_int("BULK_LEASE_SECONDS", 15)
 
 # --- E-mail -----------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", accounts_views.set_language, name="set_language"),
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("accounts.urls")),
     path("support/", include("support.urls")),
     path("eligibility/bulk/", include("bulk.urls")),
     path("eligibility/", include("eligibility.urls")),

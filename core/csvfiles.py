@@ -30,6 +30,10 @@ _READ_BYTES: Final = 1024 * 1024
 # Cells a spreadsheet would run as a formula (plus their full-width forms, which some
 # spreadsheets normalise) get a leading apostrophe in every CSV the product writes.
 FORMULA_TRIGGERS: Final = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+# Spaces a spreadsheet skips before a formula ("  =1+1" still runs): plain, no-break, ideographic.
+LEADING_SPACES: Final = " \u00a0\u3000"
+# What a cell may start with when it needs a look (a trigger, or spaces before one).
+_SUSPECT_STARTS: Final = FORMULA_TRIGGERS | frozenset(LEADING_SPACES)
 
 # Signatures of files that people send by mistake, and how to name them.
 _SIGNATURES: Final[tuple[tuple[bytes, str], ...]] = (
@@ -75,8 +79,9 @@ class CsvLayout:
 
 
 def spreadsheet_safe(cell: str) -> str:
-    """The cell with a leading apostrophe when a spreadsheet would run it as a formula."""
-    if cell and cell[0] in FORMULA_TRIGGERS:
+    """The cell with a leading apostrophe when a spreadsheet would run it as a formula: its
+    first character that is not a space is one of FORMULA_TRIGGERS."""
+    if cell[:1] in _SUSPECT_STARTS and cell.lstrip(LEADING_SPACES)[:1] in FORMULA_TRIGGERS:
         return "'" + cell
     return cell
 
@@ -90,9 +95,12 @@ class SafeCsvWriter:
 
     def write(self, cells: Iterable[str]) -> None:
         # spreadsheet_safe, inlined: this runs for every cell of every row of a report.
-        triggers = FORMULA_TRIGGERS
+        suspect, spaces, triggers = _SUSPECT_STARTS, LEADING_SPACES, FORMULA_TRIGGERS
         self._writer.writerow(
-            ["'" + cell if cell and cell[0] in triggers else cell for cell in cells]
+            [
+                "'" + cell if cell[:1] in suspect and cell.lstrip(spaces)[:1] in triggers else cell
+                for cell in cells
+            ]
         )
 
     def getvalue(self) -> bytes:
@@ -218,26 +226,81 @@ def is_blank(cells: list[str]) -> bool:
     return not "".join(cells).strip()
 
 
+class UnclosedQuote(csv.Error):
+    """A quoted cell opened on `line` is never closed: the rest of the file would be one cell."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"line {line}: a quote is never closed")
+        self.line = line
+
+
+class _RecordText:
+    """The text lines the CSV reader took for the record it is reading, and whether the file
+    ended while it read them (only the last record can hold a quote that never closes)."""
+
+    def __init__(self, text: Iterable[str]) -> None:
+        self.text = text
+        self.lines: list[str] = []
+        self.ended = False
+
+    def __iter__(self) -> Iterator[str]:
+        lines = self.lines
+        for piece in self.text:
+            lines.append(piece)
+            yield piece
+        self.ended = True
+
+    def unclosed_quote(self, delimiter: str) -> bool:
+        """The record's last quoted cell is still open at the end of its text."""
+        quoted = False
+        at_cell_start = True
+        text = "".join(self.lines)
+        position, end = 0, len(text)
+        while position < end:
+            char = text[position]
+            if quoted:
+                if char == '"':
+                    if text[position + 1 : position + 2] == '"':
+                        position += 1  # an escaped quote inside the cell
+                    else:
+                        quoted = False
+            elif char == '"' and at_cell_start:
+                quoted = True
+            at_cell_start = not quoted and char in (delimiter, "\n", "\r")
+            position += 1
+        return quoted
+
+
 def read_rows(text: Iterable[str], delimiter: str) -> tuple[list[str], Iterator[Row]]:
     """The header and an iterator of (line, cells) for the non-blank rows after it.
 
     `line` is the row number a spreadsheet shows (the header is usually line 1), so a report
     can point at it; blank rows count as lines but are not returned. Malformed CSV raises
-    csv.Error from the iterator; each caller words it for its readers.
+    csv.Error from the iterator, and a quote that is never closed (which would swallow the
+    rest of the file into one cell) UnclosedQuote with the line where it opened; each caller
+    words them for its readers.
     """
-    reader = csv.reader(text, delimiter=delimiter)
+    record = _RecordText(text)
+    reader = csv.reader(record, delimiter=delimiter)
     line = 0
     header: list[str] = []
     for cells in reader:
         line += 1
+        if record.ended and record.unclosed_quote(delimiter):
+            raise UnclosedQuote(line)
+        record.lines.clear()
         if not is_blank(cells):
             header = [cell.strip() for cell in cells]
             break
 
     def rows() -> Iterator[Row]:
         number = line
+        lines = record.lines
         for cells in reader:
             number += 1
+            if record.ended and record.unclosed_quote(delimiter):
+                raise UnclosedQuote(number)
+            lines.clear()
             if not is_blank(cells):
                 yield number, cells
 

@@ -1,7 +1,9 @@
 """E-mails as a template triple (subject, text body, HTML body), sent by a Celery task.
 
 Messages are rendered when the use case runs (so links and dates are those of that moment) and
-handed to the task as plain strings once the surrounding transaction commits.
+recorded in the outbox (core.outbox) in the use case's transaction: they exist exactly when
+its data does, and leave once the broker takes them. The task sends each recorded message
+once, however many times it is delivered.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+
+from core import outbox
+from core.models import OutboxMessage
 
 
 @dataclass
@@ -113,9 +119,28 @@ def deliver(payload: dict[str, Any]) -> None:
     retry_backoff_max=600,
     max_retries=8,
 )
-def send_email_task(payload: dict[str, Any]) -> None:
-    """Send one rendered message; retried with backoff while the mail server is unreachable."""
-    deliver(payload)
+def send_email_task(outbox_id: int) -> None:
+    """Send one recorded message; retried with backoff while the mail server is unreachable."""
+    send_recorded_email(outbox_id)
+
+
+def send_recorded_email(outbox_id: int) -> bool:
+    """Send the recorded message unless it was sent already; True when it was sent now.
+
+    The row stays locked while the message goes out, so two deliveries of the task at the
+    same moment cannot both send it; a failed send leaves it unsent, for the retry.
+    """
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update()
+            .filter(pk=outbox_id, done_at__isnull=True)
+            .first()
+        )
+        if message is None or message.payload is None:
+            return False
+        deliver(message.payload)
+        OutboxMessage.objects.filter(pk=outbox_id).update(done_at=timezone.now())
+    return True
 
 
 def queue_email(
@@ -127,8 +152,8 @@ def queue_email(
     language: str | None = None,
     time_zone: str | None = None,
 ) -> RenderedEmail:
-    """Render now, send after the current transaction commits (immediately outside one)."""
+    """Render now and record it with the current transaction; it is sent once that commits."""
     email = render_email(name, to, context, language=language, time_zone=time_zone)
     email.attachments = attachments or []
-    send_email_task.delay_on_commit(email.as_task_payload())
+    outbox.enqueue(send_email_task, payload=email.as_task_payload())
     return email

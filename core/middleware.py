@@ -1,7 +1,9 @@
-"""Request IDs: one per request, in the X-Request-ID header, the logs and the error pages."""
+"""Request IDs (in the X-Request-ID header, every log line and the error pages), session
+limits, private caching of signed-in pages, and htmx redirects."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -10,9 +12,15 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
+from django.utils.log import log_response
 from django_htmx.http import HttpResponseClientRedirect
+from redis.exceptions import RedisError
 
 from core.logging import current_request_id
+from core.views import error_page
+
+logger = logging.getLogger(__name__)
 
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -31,9 +39,34 @@ class RequestIDMiddleware:
         token = current_request_id.set(request_id)
         try:
             response = self.get_response(request)
+            if response.status_code >= 400:
+                # Django logs 4xx/5xx answers after the middleware has returned, when the
+                # request's ID is gone; log them here, while it is set (Django then skips them).
+                log_response(
+                    "%s: %s",
+                    response.reason_phrase,
+                    request.path,
+                    response=response,
+                    request=request,
+                )
         finally:
             current_request_id.reset(token)
         response["X-Request-ID"] = request_id
+        return response
+
+
+class PrivatePagesMiddleware:
+    """`Cache-Control: no-store, private` on every answer to a signed-in user (pages and
+    downloads alike), so no proxy or shared browser cache keeps a partner's data."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
         return response
 
 
@@ -91,3 +124,24 @@ class HtmxRedirectMiddleware:
                 redirect.headers[header] = value
         redirect.cookies = response.cookies
         return redirect
+
+
+class CacheDownMiddleware:
+    """A page that needs the cache while it is down answers "try again in a minute" (503).
+
+    The cache holds the rate limits (sign-in, codes, password reset, support reports); when it
+    cannot be reached they fail closed, never open: the attempt is refused, nothing is
+    recorded, and the page carries the request's reference like every error page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, RedisError):
+            return None
+        logger.error("The cache is unreachable: %s", exception, exc_info=exception)
+        return error_page(request, 503)

@@ -2,12 +2,16 @@
 
 from celery import current_app as celery_app
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+
+from core import outbox
 
 
 def _check_database() -> None:
@@ -38,13 +42,27 @@ def healthz(request: HttpRequest) -> JsonResponse:
             results[name] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure means "down"
             results[name] = f"error: {exc.__class__.__name__}"
+    waiting = _outbox_backlog(results)
     healthy = all(value == "ok" for value in results.values())
     if settings.CELERY_TASK_ALWAYS_EAGER:
         results["broker"] = "eager"
     return JsonResponse(
-        {"status": "ok" if healthy else "error", "checks": results},
+        {"status": "ok" if healthy else "error", "checks": results, "outbox": waiting},
         status=200 if healthy else 503,
     )
+
+
+def _outbox_backlog(results: dict[str, str]) -> dict[str, int]:
+    """The recorded tasks still waiting for the broker; failing once the oldest is stale."""
+    try:
+        found = outbox.backlog()
+    except Exception as exc:  # noqa: BLE001 - the database check above says why
+        results["outbox"] = f"error: {exc.__class__.__name__}"
+        return {}
+    results["outbox"] = (
+        f"error: {found.pending} waiting for {found.oldest_seconds} s" if found.stale else "ok"
+    )
+    return {"pending": found.pending, "oldest_seconds": found.oldest_seconds}
 
 
 # What each error page says: (title, message).
@@ -56,19 +74,35 @@ ERROR_PAGES = {
         _("We could not find that page. It may have moved, or it belongs to another account."),
     ),
     500: (_("Something went wrong"), _("An error occurred on our side. We have been notified.")),
+    503: (
+        _("Please try again in a minute"),
+        _("Part of the service is briefly unavailable. Nothing was changed; try again shortly."),
+    ),
 }
 
 
 def error_page(request: HttpRequest, status: int) -> HttpResponse:
-    """The one error page: what happened, the request's reference and "Report a problem"."""
+    """The one error page: what happened, the request's reference and "Report a problem".
+
+    Drawn without the request's context processors: it must not touch the session, the user
+    or the cache, since the error may be that one of them is down. A user already loaded by
+    the page that failed is shown as signed in; any other sees the signed-out header.
+    """
     title, message = ERROR_PAGES[status]
+    user = getattr(request, "_cached_user", None)  # set by auth only once it was read
     context = {
         "status": status,
         "title": title,
         "message": message,
         "request_id": getattr(request, "request_id", ""),
+        "page_path": request.path,
+        "support_email": settings.SUPPORT_EMAIL,
+        "user": user if user is not None and user.is_authenticated else AnonymousUser(),
+        "current_partner": getattr(user, "partner", None) if user else None,
+        "csrf_token": get_token(request),  # from the cookie: the sign-out button still works
     }
-    return render(request, "error.html", context, status=status)
+    content = render_to_string("error.html", context)
+    return HttpResponse(content, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -85,3 +119,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return error_page(request, 500)
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    return error_page(request, 503)

@@ -152,6 +152,14 @@ class Decision:
     def is_client(self) -> bool:
         return self.result == EligibilityResult.CLIENT
 
+    @property
+    def shown_legal_name(self) -> str:
+        """The registry's legal name as a partner may see it: never that of an `unavailable`
+        (blocked or protected) company, whose existence in the registry is not theirs to read."""
+        if self.company is None or self.result == UNAVAILABLE:
+            return ""
+        return self.company.legal_name
+
 
 def decide(
     *,

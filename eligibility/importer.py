@@ -23,7 +23,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import BusinessModel
-from core.csvfiles import CsvRejected, detect_layout, normalise_column, read_rows, text_stream
+from core.csvfiles import (
+    CsvRejected,
+    UnclosedQuote,
+    detect_layout,
+    normalise_column,
+    read_rows,
+    text_stream,
+)
 from eligibility.models import Company, Subscription
 from eligibility.registry_rows import (
     COLUMNS,
@@ -266,6 +273,10 @@ def iter_rows(text: io.TextIOWrapper, delimiter: str) -> Iterator[RawRow]:
                 yield line, None, problem
                 continue
             yield line, dict(zip(columns, values, strict=True)), ""
+    except UnclosedQuote as exc:
+        raise ImportFileError(
+            _('Line %(line)d opens a quote (") that is never closed.') % {"line": exc.line}
+        ) from exc
     except csv.Error as exc:
         raise ImportFileError(
             _("The file is not a valid CSV (line %(line)d: %(error)s).")

@@ -35,7 +35,8 @@ class InvalidTransition(Exception):
 
 
 def preview_decision(*, partner: Partner, country: str, tax_id: str) -> Decision:
-    """The eligibility decision for a request form (not logged: showing a form is no check)."""
+    """The decision behind a request form being sent, not logged: the form was opened with a
+    logged check (`checked_decision`) and the submission logs its own."""
     validation = validate_tax_id(country, tax_id)
     if not validation.is_valid:
         return invalid_decision(validation)

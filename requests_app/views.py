@@ -34,7 +34,12 @@ from requests_app.followups import (
 from requests_app.forms import COMPANY_NAME_MAX_LENGTH, TAX_ID_MAX_LENGTH, FollowupForm, LaunchForm
 from requests_app.launch import create_launch
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
-from requests_app.shared import RequestRefused, preview_decision, refusal_for
+from requests_app.shared import (
+    RequestRefused,
+    checked_decision,
+    preview_decision,
+    refusal_for,
+)
 from requests_app.templatetags.requests_tags import status_badge
 
 PAGE_SIZE = 25
@@ -57,7 +62,6 @@ def _company_values(source: QueryDict) -> dict[str, str]:
 
 
 def _company_card(values: dict[str, str], decision: Decision | None) -> dict[str, str]:
-    company = decision.company if decision else None
     validation = validate_tax_id(values["country"], values["tax_id"])
     return {
         "country": values["country"],
@@ -65,8 +69,18 @@ def _company_card(values: dict[str, str], decision: Decision | None) -> dict[str
         "tax_id": format_tax_id(validation.country, validation.compact)
         if validation.is_valid
         else values["tax_id"],
-        "name": (company.legal_name if company else "") or values["company_name"],
+        "name": (decision.shown_legal_name if decision else "") or values["company_name"],
     }
+
+
+def _logged_check(request: HttpRequest, values: dict[str, str]) -> Decision:
+    """Opening a request form for a company is a check of it: decided and logged once."""
+    return checked_decision(
+        user=_user(request),
+        country=values["country"],
+        tax_id=values["tax_id"],
+        company_name=values["company_name"],
+    )
 
 
 @login_required
@@ -91,9 +105,7 @@ def new_launch(request: HttpRequest) -> HttpResponse:
                 return redirect(launch)
     else:
         values = _company_values(request.GET)
-        decision = preview_decision(
-            partner=partner, country=values["country"], tax_id=values["tax_id"]
-        )
+        decision = _logged_check(request, values)
         refusal = refusal_for(decision)
         if refusal is None:
             values = {**values, "country": decision.country, "tax_id": decision.tax_id}
@@ -125,7 +137,13 @@ def _followup(request: HttpRequest, kind: str) -> HttpResponse:
         context["company"] = _company_card(values, decision)
         return render(request, template, context, status=status)
 
-    decision = preview_decision(partner=partner, country=values["country"], tax_id=values["tax_id"])
+    if request.method == "POST":
+        # The submission's own check is logged by create_followup; this one lists the products.
+        decision = preview_decision(
+            partner=partner, country=values["country"], tax_id=values["tax_id"]
+        )
+    else:
+        decision = _logged_check(request, values)
     refusal = followup_refusal(partner=partner, kind=kind, decision=decision)
     if refusal is not None:
         context["refusal"] = refusal

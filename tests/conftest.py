@@ -6,11 +6,13 @@ Personas follow one rule: `alice` owns data, `bob` works at the same partner and
 
 import os
 import shutil
+import uuid
 
 import pytest
 from django.conf import settings
 
 from tests.factories import PartnerFactory, StaffFactory, UserFactory
+from tests.worker_helpers import Worker, forget_queue
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by the
 # same tests are still synchronous.
@@ -164,3 +166,43 @@ def page(_playwright_browser, live_server, request):
         )
     finally:
         context.close()
+
+
+# --- A real Celery worker (tests/worker_helpers.py) ----------------------------------------
+
+
+@pytest.fixture
+def worker_queue(uses_real_services):
+    """Send this test's tasks to a queue of its own, for real (not eagerly)."""
+    from config.celery import app
+
+    queue = f"bulk-test-{uuid.uuid4().hex[:10]}"
+    routes = app.conf.task_routes
+    app.conf.task_always_eager = False
+    app.conf.update(task_routes={"bulk.*": {"queue": queue}, "core.*": {"queue": queue}})
+    try:
+        yield queue
+    finally:
+        app.conf.update(task_routes=routes)
+        app.conf.task_always_eager = True
+        forget_queue(queue)
+
+
+@pytest.fixture
+def workers(worker_queue, tmp_path):
+    started: list[Worker] = []
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+
+    def start(pool: str = "solo", **env) -> Worker:
+        worker = Worker(worker_queue, mail_dir, tmp_path / "worker.log", pool=pool, **env)
+        started.append(worker)
+        return worker
+
+    start.mail_dir = mail_dir
+    start.log = tmp_path / "worker.log"
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker.stop()

@@ -12,9 +12,11 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import Partner, User
+from accounts.models import Partner, User, UserSession
+from accounts.sessions import SessionStore
 from bulk.csv import TEMPLATE_COLUMNS
 from bulk.models import BulkCheckJob, BulkReportChunk
+from core.models import OutboxMessage
 from eligibility.models import Company, EligibilityCheck, EligibilityResult, Product, Subscription
 from eligibility.taxid import protection_key, validate_tax_id
 from requests_app.models import (
@@ -119,6 +121,27 @@ class StaffFactory(UserFactory):
 def _user_of(partner_path: str = "..partner"):
     """A user working at the row's partner (``..partner`` seen from the SubFactory)."""
     return factory.SubFactory(UserFactory, partner=factory.SelfAttribute(partner_path))
+
+
+class UserSessionFactory(factory.django.DjangoModelFactory):
+    """A signed-in session of a user, stored as the session engine stores it."""
+
+    class Meta:
+        model = UserSession
+
+    user = factory.SubFactory(UserFactory)
+    session_key = factory.Sequence(lambda n: f"session{n:032d}")
+    expire_date = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=12))
+
+    @factory.lazy_attribute
+    def session_data(self):
+        return SessionStore().encode(
+            {
+                "_auth_user_id": str(self.user.pk),
+                "_auth_user_backend": settings.AUTHENTICATION_BACKENDS[0],
+                "_auth_user_hash": self.user.get_session_auth_hash(),
+            }
+        )
 
 
 # --- Registry ---------------------------------------------------------------------------------
@@ -301,6 +324,29 @@ class BulkReportChunkFactory(factory.django.DjangoModelFactory):
     data = factory.LazyFunction(
         lambda: f"{_bulk_line(valid_tax_id('BR', 0), 'available', '', '')}\r\n".encode()
     )
+
+
+# --- Outbox -----------------------------------------------------------------------------------
+
+
+class OutboxMessageFactory(factory.django.DjangoModelFactory):
+    """An e-mail recorded by a use case and not published yet (the broker was away)."""
+
+    class Meta:
+        model = OutboxMessage
+        skip_postgeneration_save = True
+
+    task = "core.send_email"
+    payload = factory.LazyFunction(
+        lambda: {"to": ["someone@example.com"], "subject": "Hi", "text": "Hi", "html": "<p>Hi</p>"}
+    )
+
+    @factory.post_generation
+    def addressed(self, create, extracted, **kwargs):
+        """The e-mail task is told which row to send, as core.outbox.enqueue does."""
+        self.kwargs = {"outbox_id": self.pk}
+        if create:
+            self.save(update_fields=["kwargs"])
 
 
 # --- Support ----------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def test_staff_see_a_job_read_only_and_download_its_report(staff_client, alice):
 def test_staff_retry_failed_jobs_only(staff_client, alice):
     failed = make_job(alice, status=Status.FAILED, report_data=None, error_message="x", attempts=5)
     done = make_job(alice)
-    with mock.patch("bulk.tasks.process_bulk_job_task.delay_on_commit") as send:
+    with mock.patch("bulk.services.queue_job") as send:
         response = staff_client.post(
             CHANGELIST,
             {"action": "retry", "_selected_action": [failed.pk, done.pk]},

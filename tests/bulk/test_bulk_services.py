@@ -46,11 +46,12 @@ def stale(job: BulkCheckJob) -> None:
 
 def test_upload_is_stored_and_queued_after_commit(alice, registry, on_commit):
     data = csv_bytes([{"tax_id": CLIENT}])
-    with mock.patch("bulk.tasks.process_bulk_job_task.delay") as delay:
+    # Handed over through the outbox (core.outbox), which publishes with apply_async.
+    with mock.patch("bulk.tasks.process_bulk_job_task.apply_async") as delay:
         with on_commit():
             job = start_bulk_check(user=alice, filename="a.csv", data=data, mode="check")
             delay.assert_not_called()  # not before the job row is committed
-    delay.assert_called_once_with(job.pk)
+    delay.assert_called_once_with(kwargs={"job_id": job.pk})
     job.refresh_from_db()
     assert job.status == Status.QUEUED
     assert bytes(job.input_data) == data
@@ -349,8 +350,42 @@ def test_a_job_running_with_a_fresh_heartbeat_is_left_to_its_worker(alice, regis
     BulkCheckJob.objects.filter(pk=job.pk).update(
         status=Status.RUNNING, heartbeat_at=timezone.now()
     )
-    assert process_bulk_job(job_id=job.pk) == "skipped"
+    # "busy": its task tries again once the other worker's lease would have run out.
+    assert process_bulk_job(job_id=job.pk) == "busy"
     assert not EligibilityCheck.objects.filter(bulk_job=job).exists()
+
+
+def test_a_task_that_finds_the_job_held_by_a_live_worker_tries_again_after_its_lease(
+    alice, registry, settings
+):
+    job = start(alice, [{"tax_id": CLIENT}])
+    BulkCheckJob.objects.filter(pk=job.pk).update(
+        status=Status.RUNNING, heartbeat_at=timezone.now(), attempts=1
+    )
+    task = bulk_worker.process_bulk_job_task
+    with mock.patch.object(task, "retry", side_effect=RuntimeError("retried")) as retry:
+        with pytest.raises(RuntimeError, match="retried"):
+            task(job.pk)  # as a worker runs it (not eagerly)
+    retry.assert_called_once_with(countdown=settings.BULK_LEASE_SECONDS + 1)
+    assert task.max_retries is None  # it tries again until the job ends or its lease runs out
+    assert not EligibilityCheck.objects.filter(bulk_job=job).exists()
+
+    # Once the lease has run out (its worker is gone), the next delivery takes the job.
+    stale(job)
+    assert process_bulk_job(job_id=job.pk) == "done"
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (Status.DONE, 2)
+
+
+def test_unfinished_jobs_are_sent_again_when_a_worker_starts(alice, registry):
+    queued = start(alice, [{"tax_id": CLIENT}])
+    running = start(alice, [{"tax_id": PROSPECT}])
+    BulkCheckJob.objects.filter(pk=running.pk).update(status=Status.RUNNING)
+    done = run(start(alice, [{"tax_id": BLOCKED}]))
+    with mock.patch("bulk.services.queue_job") as send:
+        assert bulk_services.resume_unfinished_jobs() == 2
+    assert [c.args[0] for c in send.call_args_list] == [queued.pk, running.pk]
+    assert done.status == Status.DONE
 
 
 def test_a_worker_that_dies_mid_job_loses_nothing_and_repeats_nothing(alice, registry, settings):
@@ -461,7 +496,7 @@ def test_stuck_jobs_are_sent_again_and_finish(alice, registry, on_commit):
 def test_a_requeued_job_is_not_sent_again_within_the_period(alice, registry):
     job = start(alice, [{"tax_id": CLIENT}])
     BulkCheckJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(hours=1))
-    with mock.patch("bulk.tasks.process_bulk_job_task.delay_on_commit") as send:
+    with mock.patch("bulk.services.queue_job") as send:
         assert requeue_stuck_jobs() == 1
         assert requeue_stuck_jobs() == 0
     send.assert_called_once_with(job.pk)
@@ -479,7 +514,7 @@ def test_failed_jobs_can_be_retried_by_staff(alice, registry):
     with mock.patch("bulk.worker.decide_many", side_effect=ValueError):
         job = run(job)
     assert job.status == Status.FAILED
-    with mock.patch("bulk.tasks.process_bulk_job_task.delay_on_commit"):
+    with mock.patch("bulk.services.queue_job"):
         assert bulk_services.retry_failed_jobs(BulkCheckJob.objects.all()) == 1
     job = run(job)
     assert job.status == Status.DONE

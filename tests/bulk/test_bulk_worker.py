@@ -1,22 +1,13 @@
 """Bulk jobs on a real Celery worker: the report arrives by e-mail, a killed worker loses nothing.
 
-The worker is a separate `celery worker` process on the test database and the test's Redis,
-listening on a queue of its own, so nothing else picks these tasks up.
+The worker is a separate `celery worker` process (tests/worker_helpers.py) on the test
+database and the test's Redis, listening on a queue of its own.
 """
 
-import email
 import os
 import signal
-import subprocess
-import sys
-import time
-import uuid
-from email import policy
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 
 from bulk.models import BulkCheckJob
 from bulk.services import requeue_stuck_jobs, start_bulk_check
@@ -24,160 +15,11 @@ from eligibility.models import EligibilityCheck
 from requests_app.models import PartnerRequest
 from tests.bulk.bulk_helpers import bad_checksum, cnpj, csv_bytes, formatted, launch_row
 from tests.bulk.conftest import BLOCKED, CLIENT, CLIENT_BRANCH, NEW_COMPANY, PROSPECT, PROTECTED
+from tests.worker_helpers import csv_attachment, finished, mailed_messages, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 Status = BulkCheckJob.Status
-MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
-
-
-def _database_url() -> str:
-    """The test database (pytest-django's NAME while the test runs) as a DATABASE_URL."""
-    db = settings.DATABASES["default"]
-    credentials = quote(db.get("USER") or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{credentials}@{host}:{port}/{quote(db['NAME'], safe='')}"
-
-
-class Worker:
-    """A `celery worker` subprocess (solo pool: killing it kills the task with it)."""
-
-    def __init__(self, queue: str, mail_dir: Path, log_path: Path, **env: str):
-        environment = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "HUB_TESTING": "1",
-            "DATABASE_URL": _database_url(),
-            "DB_CONN_MAX_AGE": "0",
-            "REDIS_URL": settings.REDIS_URL,
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "CELERY_QUEUE": queue,  # what the worker sends itself (e-mails) stays here too
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": str(mail_dir),
-            **env,
-        }
-        self.log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                queue,
-                "-n",
-                f"{queue}-{uuid.uuid4().hex[:6]}@%h",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=settings.BASE_DIR,
-            env=environment,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def kill(self) -> None:
-        """The worker dies at once, mid-task (as when a machine goes away)."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.log.close()
-
-
-@pytest.fixture
-def worker_queue(uses_real_services):
-    """Send this test's tasks to a queue of its own, for real (not eagerly)."""
-    from config.celery import app
-
-    queue = f"bulk-test-{uuid.uuid4().hex[:10]}"
-    routes = app.conf.task_routes
-    app.conf.task_always_eager = False
-    app.conf.update(task_routes={"bulk.*": {"queue": queue}, "core.*": {"queue": queue}})
-    try:
-        yield queue
-    finally:
-        app.conf.update(task_routes=routes)
-        app.conf.task_always_eager = True
-        _forget_queue(app, queue)
-
-
-def _forget_queue(app, queue: str) -> None:
-    """Drop what is left of the queue in Redis (e.g. the killed worker's unacked message)."""
-    import redis
-
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete(queue, f"_kombu.binding.{queue}")
-    for tag, payload in client.hgetall("unacked").items():
-        if queue.encode() in payload:
-            client.hdel("unacked", tag)
-            client.zrem("unacked_index", tag)
-
-
-@pytest.fixture
-def workers(worker_queue, tmp_path):
-    started: list[Worker] = []
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
-
-    def start(**env) -> Worker:
-        worker = Worker(worker_queue, mail_dir, tmp_path / "worker.log", **env)
-        started.append(worker)
-        return worker
-
-    start.mail_dir = mail_dir
-    start.log = tmp_path / "worker.log"
-    try:
-        yield start
-    finally:
-        for worker in started:
-            worker.stop()
-
-
-def wait_for(condition, *, timeout: float, what: str, log: Path | None = None, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    details = log.read_text(errors="replace")[-4000:] if log and log.exists() else ""
-    pytest.fail(f"Timed out waiting for {what}.\n{details}")
-
-
-def mailed_messages(mail_dir: Path) -> list[email.message.EmailMessage]:
-    messages = []
-    for path in sorted(mail_dir.glob("*.log")):
-        for part in path.read_bytes().split(MAIL_SEPARATOR):
-            if part.strip():
-                messages.append(email.message_from_bytes(part, policy=policy.default))
-    return messages
-
-
-def csv_attachment(message) -> bytes:
-    (attachment,) = list(message.iter_attachments())
-    assert attachment.get_content_type() == "text/csv"
-    return attachment.get_payload(decode=True)
-
-
-def finished(job_id: int) -> BulkCheckJob | None:
-    job = BulkCheckJob.objects.defer("input_data").get(pk=job_id)
-    return job if job.status in (Status.DONE, Status.FAILED) else None
 
 
 def test_worker_checks_the_file_and_emails_the_report(alice, registry, protected_by_other, workers):
@@ -298,3 +140,124 @@ def test_a_killed_worker_loses_nothing_and_repeats_nothing(alice, registry, work
     assert references == set(launches.values_list("reference", flat=True))
     repeats = [r for r in report if int(r["ref"]) % 10 == 5 and int(r["ref"]) > 10]
     assert all(r["result"] == "unavailable" and "line" in r["reason"] for r in repeats)
+
+
+# --- A lost worker: the job resumes at once, every row exactly once ------------------------------
+
+BIG_FILE_ROWS = 20_000
+# Leases of 2 s in these tests (15 s in production): a dead worker's job is free within 2 s.
+FAST_LEASE = {"BULK_CHUNK_SIZE": "500", "BULK_LEASE_SECONDS": "2"}
+
+
+def _big_file() -> bytes:
+    """20,000 rows: every 100th one a complete launch, the others plain checks."""
+    rows = []
+    for n in range(1, BIG_FILE_ROWS + 1):
+        row = launch_row(cnpj(70_000_000 + n)) if n % 100 == 0 else {"tax_id": cnpj(n)}
+        rows.append({"ref": str(n), **row})
+    header = ["ref", "country", "tax_id", "company_name", "contact_name", "contact_email",
+              "contact_phone", "employee_count", "business_model"]  # fmt: skip
+    return csv_bytes(rows, header=header)
+
+
+def _wait_until_midway(job, workers) -> int:
+    def midway():
+        processed = BulkCheckJob.objects.values_list("processed_rows", flat=True).get(pk=job.pk)
+        return processed if 0 < processed < BIG_FILE_ROWS // 2 else 0
+
+    return wait_for(midway, timeout=60, what="the first chunks", log=workers.log, step=0.02)
+
+
+def _assert_every_row_exactly_once(job) -> None:
+    from tests.bulk.bulk_helpers import parse_report
+
+    assert job.status == Status.DONE, job.error_message
+    assert job.processed_rows == BIG_FILE_ROWS
+    assert sum(job.counts.values()) == BIG_FILE_ROWS
+    assert EligibilityCheck.objects.filter(bulk_job=job, source="bulk").count() == BIG_FILE_ROWS
+    _header, report = parse_report(bytes(job.report_data))
+    assert [r["ref"] for r in report] == [str(n) for n in range(1, BIG_FILE_ROWS + 1)]
+    launches = PartnerRequest.objects.filter(bulk_job=job)
+    rows_launched = list(launches.values_list("bulk_row", flat=True))
+    assert len(rows_launched) == len(set(rows_launched)) == BIG_FILE_ROWS // 100
+    assert job.launched_count == BIG_FILE_ROWS // 100
+
+
+def test_a_killed_pool_child_is_replaced_and_the_job_resumes_at_once(alice, registry, workers):
+    worker = workers(pool="prefork", **FAST_LEASE)
+    worker.wait_until_ready()  # so only Celery's own redelivery can bring the task back
+    job = start_bulk_check(
+        user=alice, filename="big.csv", data=_big_file(), mode="check_and_launch"
+    )
+    _wait_until_midway(job, workers)
+    (child,) = worker.pool_children()
+    os.kill(child, signal.SIGKILL)
+    job.refresh_from_db()
+    assert job.status == Status.RUNNING and job.processed_rows < BIG_FILE_ROWS
+
+    # Celery hands the task again to the worker's new child, which takes the job back once
+    # the dead child's lease has run out: no sweep, no visibility timeout.
+    job = wait_for(lambda: finished(job.pk), timeout=60, what="the resumed job", log=workers.log)
+    _assert_every_row_exactly_once(job)
+    assert job.attempts >= 2
+
+
+def test_a_whole_worker_killed_mid_job_resumes_when_a_worker_starts(alice, registry, workers):
+    first = workers(pool="prefork", **FAST_LEASE)
+    first.wait_until_ready()
+    job = start_bulk_check(
+        user=alice, filename="big.csv", data=_big_file(), mode="check_and_launch"
+    )
+    _wait_until_midway(job, workers)
+    first.kill_everything()
+    job.refresh_from_db()
+    assert job.status == Status.RUNNING and job.processed_rows < BIG_FILE_ROWS
+
+    # Its message is held until the broker's visibility timeout (an hour); a worker that
+    # starts sends the unfinished jobs again, and the job resumes after its last chunk.
+    workers(pool="prefork", **FAST_LEASE)
+    job = wait_for(lambda: finished(job.pk), timeout=60, what="the resumed job", log=workers.log)
+    _assert_every_row_exactly_once(job)
+    assert job.attempts >= 2
+
+
+def test_a_live_worker_keeps_its_job_through_a_chunk_longer_than_the_lease(
+    alice, registry, workers
+):
+    from bulk.worker import process_bulk_job_task
+
+    # One chunk of 9,000 rows with 900 launches takes seconds, longer than the lease (1 s)
+    # and the time a busy delivery waits before it tries again (2 s).
+    env = {"BULK_CHUNK_SIZE": "10000", "BULK_LEASE_SECONDS": "1"}
+    first = workers(pool="prefork", **env)
+    second = workers(pool="prefork", **env)
+    first.wait_until_ready()
+    second.wait_until_ready()
+    rows = [
+        {
+            "ref": str(n),
+            **(launch_row(cnpj(80_000_000 + n)) if n % 10 == 0 else {"tax_id": cnpj(n)}),
+        }
+        for n in range(1, 9001)
+    ]
+    header = ["ref", "country", "tax_id", "company_name", "contact_name", "contact_email",
+              "contact_phone", "employee_count", "business_model"]  # fmt: skip
+    job = start_bulk_check(
+        user=alice, filename="slow.csv", data=csv_bytes(rows, header=header),
+        mode="check_and_launch",
+    )  # fmt: skip
+    wait_for(
+        lambda: BulkCheckJob.objects.filter(pk=job.pk, status=Status.RUNNING).exists(),
+        timeout=30,
+        what="the job to start",
+        log=workers.log,
+        step=0.02,
+    )
+    # The task delivered again while its worker is alive (as after a broker hiccup): the
+    # other worker finds the job held and leaves it, however long the chunk takes.
+    process_bulk_job_task.apply_async(kwargs={"job_id": job.pk})
+    job = wait_for(lambda: finished(job.pk), timeout=60, what="the job", log=workers.log)
+    assert job.status == Status.DONE, job.error_message
+    assert job.attempts == 1, "taken over although its worker was alive"
+    assert EligibilityCheck.objects.filter(bulk_job=job).count() == 9000
+    assert PartnerRequest.objects.filter(bulk_job=job).count() == 900

@@ -14,7 +14,8 @@ def test_healthy_with_eager_broker(client, db, settings):
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "cache": "ok", "broker": "eager"},
+        "checks": {"database": "ok", "cache": "ok", "broker": "eager", "outbox": "ok"},
+        "outbox": {"pending": 0, "oldest_seconds": 0},
     }
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
@@ -52,4 +53,9 @@ def test_broker_is_really_checked_with_redis(client, db, settings, uses_real_ser
     settings.CELERY_TASK_ALWAYS_EAGER = False
     response = client.get("/healthz")
     assert response.status_code == 200, response.json()
-    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
+    assert response.json()["checks"] == {
+        "database": "ok",
+        "cache": "ok",
+        "broker": "ok",
+        "outbox": "ok",
+    }

@@ -4,7 +4,6 @@ import re
 
 import pytest
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.utils.module_loading import import_string
 from playwright.sync_api import expect
 
@@ -111,7 +110,7 @@ def test_check_after_the_session_ended_takes_the_whole_window_to_sign_in(page, a
 
     # Sessions live in the database behind the cache: end them in both, as a sign-out does.
     store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
-    for key in Session.objects.values_list("session_key", flat=True):
+    for key in store.get_model_class().objects.values_list("session_key", flat=True):
         store(session_key=key).delete()
 
     check(page, CNPJ, company_name="After Hours")

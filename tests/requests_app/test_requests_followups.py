@@ -206,7 +206,7 @@ def test_takeover_is_created_with_its_due_date_and_partnerships_told(
 
 
 def test_takeover_due_date_skips_the_weekend_and_tiradentes(
-    alice_client, client_company, on_commit, monkeypatch
+    alice_client, alice, client_company, on_commit, monkeypatch
 ):
     # Submitted on Thursday 16 April 2026: Fri 17, Mon 20, (Tue 21 Tiradentes), Wed 22,
     # Thu 23, Fri 24.
@@ -214,6 +214,8 @@ def test_takeover_due_date_skips_the_weekend_and_tiradentes(
     monkeypatch.setattr(timezone, "now", lambda: submitted)
     response = post(alice_client, TAKEOVER, on_commit, ["standard"])
     monkeypatch.undo()
+    # The session was saved in April (its expiry date with it): sign in again, in the present.
+    alice_client.force_login(alice)
     takeover = PartnerRequest.objects.get()
     assert takeover.due_date == date(2026, 4, 24)
     page = alice_client.get(response["Location"]).content.decode()
