@@ -17,7 +17,10 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.roles import AE_GROUP
+from eligibility.taxid import format_tax_id
 from requests_app import status as status_changes
+from requests_app.admin_conversation import answer_field, clean_answer, conversation_html
+from requests_app.conversation import post_wellhub_answer
 from requests_app.models import (
     FOLLOWUP_KINDS,
     SYSTEM_ONLY_STATUSES,
@@ -135,6 +138,7 @@ class PartnerRequestAdminForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Recorded in the history and sent to the partner with the new status."),
     )
+    answer = answer_field()
 
     class Meta:
         model = PartnerRequest
@@ -154,6 +158,9 @@ class PartnerRequestAdminForm(forms.ModelForm):
             ae_field = cast("forms.ModelChoiceField[User]", self.fields["assigned_ae"])
             staff = ae_field.queryset if ae_field.queryset is not None else User.objects.all()
             ae_field.queryset = staff.filter(is_active=True, is_staff=True)
+
+    def clean_answer(self) -> str:
+        return clean_answer(self.cleaned_data.get("answer", ""))
 
     def clean_status(self) -> str:
         status: str = self.cleaned_data["status"]
@@ -210,6 +217,7 @@ class PartnerRequestAdmin(admin.ModelAdmin):
         "bulk_row",
         "created_at",
         "updated_at",
+        "conversation",
     )
     fieldsets = (
         (
@@ -240,6 +248,7 @@ class PartnerRequestAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (_("Conversation"), {"fields": ("conversation", "answer")}),
         (
             _("Contact"),
             {"fields": ("contact_name", "contact_email", "contact_phone", "employee_count")},
@@ -261,7 +270,12 @@ class PartnerRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("company"), ordering="company__tax_id")
     def company_label(self, obj: PartnerRequest) -> str:
-        return f"{obj.display_company_name or '—'} ({obj.company.country} {obj.company.tax_id})"
+        shown = format_tax_id(obj.company.country, obj.company.tax_id)
+        return f"{obj.display_company_name or '—'} ({obj.company.country} {shown})"
+
+    @admin.display(description=_("messages"))
+    def conversation(self, obj: PartnerRequest) -> str:
+        return conversation_html(obj)
 
     @admin.display(description=_("products"))
     def products_list(self, obj: PartnerRequest) -> str:
@@ -295,6 +309,10 @@ class PartnerRequestAdmin(admin.ModelAdmin):
                 )
             except InvalidTransition as exc:
                 self.message_user(request, exc.message, messages.ERROR)
+        if form.cleaned_data.get("answer"):
+            post_wellhub_answer(
+                staff=_staff(request), request=current, body=form.cleaned_data["answer"]
+            )
         obj.refresh_from_db()
 
     def _change_each(

@@ -10,6 +10,6 @@ class RequestsAppConfig(AppConfig):
         # Eligibility decides who may launch a company but cannot import this app (it sits
         # below it): it reads the open launch requests through the reader registered here.
         from eligibility.protections import register_protection_holders
-        from requests_app.selectors import open_launches_by_key
+        from requests_app.selectors import open_followups_by_company, open_launches_by_key
 
-        register_protection_holders(open_launches_by_key)
+        register_protection_holders(open_launches_by_key, open_followups_by_company)

@@ -256,8 +256,9 @@ def test_a_valid_answer_through_htmx_names_no_field(alice_client):
     [
         # the user with the partner, the registry, open launches, the log INSERT
         (None, CNPJ, "available", 4),
-        # ... and the client's subscriptions with their products
-        ("client", CNPJ, "client", 5),
+        # ... and the client's subscriptions with their products, and the partner's own open
+        # upsells and takeovers for it (instead of the open launches)
+        ("client", CNPJ, "client", 6),
         # the user, the log INSERT
         (None, BAD_CNPJ_FORMATTED, "invalid", 2),
     ],

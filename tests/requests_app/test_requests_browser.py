@@ -33,6 +33,7 @@ def test_check_then_launch_then_the_request_page(page, alice, ae):
     open_request_form(page, tax_id="16.727.230/0001-97", action="launch")
     expect(page.locator('[data-testid="request-company"]')).to_contain_text("16.727.230/0001-97")
 
+    page.get_by_label("Company name").fill("New Co Ltda")  # a new company: nothing to pre-fill
     page.get_by_label("Contact name").fill("Maria Lima")
     page.get_by_label("Contact e-mail").fill("maria@newco.example")
     page.get_by_label("Contact phone").fill("+55 11 91234-5678")
