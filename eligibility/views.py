@@ -72,7 +72,7 @@ class RecentCheck:
             "company_name": company_name,
         }
         return cls(
-            when=date_format(created_at, "SHORT_DATETIME_FORMAT"),
+            when=date_format(created_at, "DATETIME_FORMAT"),
             when_iso=created_at.isoformat(),
             country=country,
             shown_tax_id=_shortened(shown_tax_id, 40),

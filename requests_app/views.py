@@ -245,11 +245,11 @@ def _request_rows(
                 company_name=item.display_company_name,
                 country=company.country,
                 tax_id=format_tax_id(company.country, company.tax_id),
-                sent=date_format(sent, "SHORT_DATE_FORMAT"),
+                sent=date_format(sent, "DATE_FORMAT"),
                 sent_iso=sent.isoformat(),
-                due=date_format(item.due_date, "SHORT_DATE_FORMAT") if item.due_date else "",
+                due=date_format(item.due_date, "DATE_FORMAT") if item.due_date else "",
                 due_iso=item.due_date.isoformat() if item.due_date else "",
-                protected_until=date_format(protected, "SHORT_DATE_FORMAT") if protected else "",
+                protected_until=date_format(protected, "DATE_FORMAT") if protected else "",
                 protected_until_iso=protected.isoformat() if protected else "",
             )
         )
