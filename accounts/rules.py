@@ -6,6 +6,9 @@ fields itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
@@ -74,3 +77,17 @@ def takeover_refusal(partner: Partner) -> str:
             "does not have. Ask your account executive if you want to add it."
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    name: str
+    email: str
+
+
+def partner_contact(partner: Partner) -> Contact:
+    """Whom the partner asks at Wellhub: its account executive, else the partnerships team."""
+    ae = partner.designated_ae
+    if ae is not None and ae.is_active:
+        return Contact(ae.get_full_name() or ae.email, ae.email)
+    return Contact(str(_("Wellhub's partnerships team")), settings.PARTNERSHIPS_TEAM_EMAIL)

@@ -7,6 +7,7 @@ The row was decided and logged by the job already, so the launch uses that decis
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -102,10 +103,15 @@ class BulkLauncher:
 
 
 def reported_reason(decision: Decision) -> str:
-    """The reason column of the report: the decision's message, naming the partner's request."""
-    if decision.reason == Reason.OWN_OPEN_REQUEST and decision.own_request is not None:
-        return f"{decision.message} ({decision.own_request.reference})"
+    """The reason column of the report: the decision's message (which names the partner's own
+    open request)."""
     return decision.message
+
+
+def row_note(decision: Decision, reason: str, messages: Mapping[str, str]) -> str:
+    """What the check log keeps of a row's reported reason for the job page: nothing when it
+    is the decision's own standard message (the page words it in the reader's language)."""
+    return "" if reason == messages.get(decision.reason) else reason
 
 
 def _repeat(decision: Decision, first: int) -> Outcome:

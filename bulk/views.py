@@ -16,6 +16,8 @@ from accounts.rules import acting_partner
 from bulk.csv import TEMPLATE_COLUMNS, UploadRejected, template_csv
 from bulk.forms import BulkUploadForm, BulkUploadHandler
 from bulk.models import BulkCheckJob
+from bulk.relaunch import LAUNCH_AVAILABLE, launch_available_rows, may_launch_available
+from bulk.rows import job_rows, launch_summary, result_filters
 from bulk.selectors import get_partner_job, get_partner_report, partner_jobs, report_filename
 from bulk.services import start_bulk_check
 from core.uploads import declared_too_large
@@ -64,6 +66,8 @@ def bulk_jobs(request: HttpRequest) -> HttpResponse:
 def _bulk_jobs(request: HttpRequest, partner: Partner, handler: BulkUploadHandler) -> HttpResponse:
     if request.method != "POST":
         return _render_jobs(request, partner, BulkUploadForm(partner=partner))
+    if request.POST.get("mode") == LAUNCH_AVAILABLE:
+        return _launch_available(request)
     form = BulkUploadForm(
         request.POST, request.FILES, partner=partner, upload_too_large=handler.too_large
     )
@@ -92,6 +96,26 @@ def _bulk_jobs(request: HttpRequest, partner: Partner, handler: BulkUploadHandle
     return _render_jobs(request, partner, form)
 
 
+def _launch_available(request: HttpRequest) -> HttpResponse:
+    """From a check-only job's page: its available rows with contact data, launched."""
+    source = request.POST.get("job", "")
+    try:
+        job = launch_available_rows(user=_user(request), job_id=source)
+    except UploadRejected as refused:
+        messages.error(request, refused.message)
+        return redirect("bulk:job", int(source))
+    messages.success(
+        request,
+        ngettext(
+            "%(rows)s available row is being checked again and launched: “%(name)s”.",
+            "%(rows)s available rows are being checked again and launched: “%(name)s”.",
+            job.total_rows,
+        )
+        % {"name": job.filename, "rows": job.total_rows},
+    )
+    return redirect("bulk:job", job.pk)
+
+
 def _render_jobs(
     request: HttpRequest, partner: Partner, form: BulkUploadForm, status: int = 200
 ) -> HttpResponse:
@@ -109,8 +133,19 @@ def _render_jobs(
 @login_required
 @require_GET
 def bulk_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_partner_job(partner=acting_partner(_user(request)), pk=pk)
-    return render(request, "bulk/detail.html", {"job": job})
+    """The job with its rows, a page at a time, filtered by result."""
+    partner = acting_partner(_user(request))
+    job = get_partner_job(partner=partner, pk=pk)
+    page = job_rows(job=job, result=request.GET.get("result", ""), page=request.GET.get("page"))
+    context = {
+        "job": job,
+        "page": page,
+        "filters": result_filters(job),
+        "summary": launch_summary(job),
+        "may_launch_available": may_launch_available(job, partner),
+        "launch_available": LAUNCH_AVAILABLE,
+    }
+    return render(request, "bulk/detail.html", context)
 
 
 @login_required

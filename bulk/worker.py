@@ -37,12 +37,12 @@ from django.utils.translation import gettext as _
 
 from accounts.rules import country_or_home, partner_paused_message
 from bulk.csv import Columns
-from bulk.launches import BulkLauncher, reported_reason
+from bulk.launches import BulkLauncher, reported_reason, row_note
 from bulk.models import RESULT_ORDER, BulkCheckJob, BulkReportChunk
 from bulk.reports import StoredInput, email_failure, store_and_send_report
 from core.csvfiles import Row, SafeCsvWriter, read_rows, text_stream
 from eligibility.checklog import CheckEntry, log_checks
-from eligibility.decision import Decision, invalid_decision
+from eligibility.decision import Decision, invalid_decision, reason_messages
 from eligibility.models import EligibilityCheck, EligibilityResult
 from eligibility.services import decide_many
 from eligibility.taxid import TaxIdResult, validate_tax_id
@@ -304,6 +304,7 @@ class _JobRun:
         self.counts = {result: int((job.counts or {}).get(result, 0)) for result in RESULT_ORDER}
         self.header: list[str] = []
         self.lease: LeaseKeeper | None = None  # renews the claim, in a worker
+        self.messages = reason_messages()  # what a row's note need not repeat
 
     def process(self) -> None:
         """Read the stored file and process the chunks not committed yet, one at a time."""
@@ -401,7 +402,10 @@ class _JobRun:
                 decision, reason, reference = self._outcome(row, decided)
                 launched += bool(reference)
                 counts[decision.result] = counts.get(decision.result, 0) + 1
-                entries.append(CheckEntry(row.country, row.raw_tax_id, row.name, decision))
+                note = row_note(decision, reason, self.messages)
+                entries.append(
+                    CheckEntry(row.country, row.raw_tax_id, row.name, decision, row.line, note)
+                )
                 writer.write([*self.columns.fit(row.cells), decision.result, reason, reference])
             self._save_chunk(rows, entries, writer.getvalue(), counts, launched)
         self.processed, self.counts, self.launched = start + len(rows), counts, launched

@@ -13,4 +13,13 @@ def site(request: HttpRequest) -> dict[str, Any]:
         if user and user.is_authenticated
         else None,
         "request_id": getattr(request, "request_id", ""),
+        "nav_section": nav_section(request),
     }
+
+
+def nav_section(request: HttpRequest) -> str:
+    """The part of the site the page belongs to, for marking the menu (aria-current)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return ""
+    return match.namespace or match.url_name or ""

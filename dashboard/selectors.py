@@ -6,11 +6,16 @@ costs the same number of queries for a partner with two requests or two thousand
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+
+from django.utils import timezone
 
 from accounts.models import User
 from bulk.selectors import recent_jobs
 from eligibility.selectors import recent_checks
+from requests_app.business_days import add_business_days
+from requests_app.models import RequestStatus
 from requests_app.selectors import (
     EXPIRY_WINDOW_DAYS,
     expiring_protections,
@@ -21,6 +26,8 @@ from requests_app.selectors import (
 RECENT_BULK_JOBS = 5
 RECENT_CHECKS = 10
 LIST_LIMIT = 20
+# An answer due within this many business days needs the partner's attention.
+ANSWER_DUE_BUSINESS_DAYS = 2
 
 
 def context_for(user: User) -> dict[str, Any]:
@@ -40,7 +47,24 @@ def context_for(user: User) -> dict[str, Any]:
         "bulk_jobs": list(recent_jobs(partner)[:RECENT_BULK_JOBS]),
         "checks": list(recent_checks(partner)[:RECENT_CHECKS]),
     }
+    due_by = add_business_days(timezone.localdate(), ANSWER_DUE_BUSINESS_DAYS, partner.home_country)
+    context["attention"] = _attention(context, due_by=due_by)
     context["is_new_partner"] = not (
         context["request_total"] or context["bulk_jobs"] or context["checks"]
     )
     return context
+
+
+def _attention(context: dict[str, Any], *, due_by: date) -> dict[str, Any]:
+    """What needs the partner's attention, from the panels already read (no more queries):
+    answers due within two business days, protections ending soon, launches at the Dealdesk."""
+    counts = {item.status: item.count for item in context["request_counts"]}
+    due = [item for item in context["takeovers"] if item.due_date and item.due_date <= due_by]
+    pending = counts.get(RequestStatus.PENDING_APPROVAL.value, 0)
+    return {
+        "answers_due": due,
+        "due_by": due_by,
+        "expiring": context["expiring"],
+        "pending_approval": pending,
+        "any": bool(due or context["expiring"] or pending),
+    }

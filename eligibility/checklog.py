@@ -41,6 +41,8 @@ class CheckEntry(NamedTuple):
     raw_input: str
     company_name: str
     decision: Decision
+    line: int | None = None  # a bulk row's line in its file
+    note: str = ""  # a bulk row's reason when it is not the decision's own message
 
 
 # --- The registry reads of a decision ----------------------------------------------------------
@@ -198,9 +200,11 @@ def log_checks(
     return len(rows)
 
 
-def _log_values(entry: CheckEntry) -> dict[str, str]:
-    country, raw_input, company_name, decision = entry
+def _log_values(entry: CheckEntry) -> dict[str, Any]:
+    country, raw_input, company_name, decision, line, note = entry
     return {
+        "bulk_line": line,
+        "bulk_note": _loggable(note, 255),
         "country": _loggable(country, 8),
         "raw_input": _loggable(raw_input, 128),
         "company_name": _loggable(company_name, 255),
@@ -217,7 +221,17 @@ def _log_columns() -> tuple[str, str, list[Any]]:
     return table, ", ".join(columns), fields
 
 
-_PER_ROW = ("country", "raw_input", "company_name", "tax_id", "result", "reason", "created_at")
+_PER_ROW = (
+    "country",
+    "raw_input",
+    "company_name",
+    "tax_id",
+    "result",
+    "reason",
+    "created_at",
+    "bulk_line",
+    "bulk_note",
+)
 
 
 def _copy_checks(
@@ -240,14 +254,14 @@ def _copy_checks(
         for f in fields
     ]
     names = [f.name for f in fields]
-    country_at, raw_at, name_at, tax_id_at, result_at, reason_at, created_at = (
+    country_at, raw_at, name_at, tax_id_at, result_at, reason_at, created_at, line_at, note_at = (
         names.index(name) for name in _PER_ROW
     )
     now = timezone.now
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # noqa: S608
             write_row = copy.write_row
-            for country, raw, name, decision in entries:
+            for country, raw, name, decision, line, note in entries:
                 row = template.copy()
                 row[country_at] = _loggable(country, 8)
                 row[raw_at] = _loggable(raw, 128)
@@ -256,5 +270,7 @@ def _copy_checks(
                 row[result_at] = decision.result
                 row[reason_at] = decision.reason[:64]
                 row[created_at] = now()
+                row[line_at] = line
+                row[note_at] = _loggable(note, 255) if note else ""
                 write_row(row)
     return len(entries)

@@ -6,7 +6,8 @@ about it (read beforehand, in batches, by `eligibility.services.decide_many`):
     blocked (the company, or its family when the company itself is no client) -> unavailable
     a client (the company, or its head office / a branch sharing the CNPJ root) -> client,
         offering the products it lacks (upsell) and those it pays directly (takeover)
-    an open launch request by anyone -> unavailable (the partner's own: own_open_request)
+    an open launch request by anyone -> unavailable (the partner's own: own_open_request,
+        naming it); either way with the date its protection ends
     otherwise -> available (prospect when the registry knows it, else new_company)
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -60,8 +62,10 @@ REASON_MESSAGES: dict[str, Promise] = {
     Reason.PROTECTED: _(
         "Another launch request for this company is already open, so it cannot be launched now."
     ),
+    # %(reference)s: the partner's own open request (filled in by `decide`).
     Reason.OWN_OPEN_REQUEST: _(
-        "Your organisation already has an open launch request for this company."
+        "Your organisation's request %(reference)s is open: your organisation already has an "
+        "open launch request for this company."
     ),
 }
 
@@ -104,6 +108,14 @@ class OpenLaunch(NamedTuple):
     id: int
     reference: str
     partner_id: int
+    protected_until: datetime | None = None  # when the company can be checked again
+
+
+class OpenFollowup(NamedTuple):
+    """The partner's own open upsell or takeover request for a client company."""
+
+    kind: str  # an Action value: upsell or takeover
+    reference: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +133,8 @@ class ClientOffers:
 
     holdings: Mapping[int, Sequence[Holding]]  # by company id
     active_products: Sequence[ProductLine]
+    # The asking partner's own open upsells and takeovers, by company id: none twice.
+    open_followups: Mapping[int, Sequence[OpenFollowup]] = field(default_factory=dict)
 
 
 NO_OFFERS = ClientOffers(holdings={}, active_products=())
@@ -139,6 +153,8 @@ class Decision:
     company: RegistryLine | None = None  # the company's line; a branch gets its client's
     holdings: list[Holding] = field(default_factory=list)
     own_request: OpenLaunch | None = None  # the partner's own open launch
+    protected_until: datetime | None = None  # when an open launch's protection ends
+    open_followups: list[OpenFollowup] = field(default_factory=list)  # the partner's own
     upsell_products: list[ProductLine] = field(default_factory=list)
     takeover_products: list[ProductLine] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
@@ -182,10 +198,7 @@ def decide(
     if client is not None:
         return _client_answer(country, tax_id, client, client is not own, offers, asker)
     if open_launch is not None:
-        if open_launch.partner_id == asker.partner_id:
-            reason = Reason.OWN_OPEN_REQUEST
-            return _answer(country, tax_id, UNAVAILABLE, reason, own, asker, open_launch)
-        return _answer(country, tax_id, UNAVAILABLE, Reason.PROTECTED, own, asker)
+        return _protected_answer(country, tax_id, own, open_launch, asker)
     reason = Reason.PROSPECT if own is not None else Reason.NEW_COMPANY
     return _answer(country, tax_id, AVAILABLE, reason, own, asker, actions=[Action.LAUNCH])
 
@@ -227,6 +240,22 @@ def _first_client(family: Sequence[RegistryLine]) -> RegistryLine | None:
     return None
 
 
+def _protected_answer(
+    country: str, tax_id: str, own: RegistryLine | None, open_launch: OpenLaunch, asker: Asker
+) -> Decision:
+    """Held by an open launch: the partner's own names its request; another's names nobody.
+    Both say when the protection ends."""
+    if open_launch.partner_id == asker.partner_id:
+        answer = _answer(
+            country, tax_id, UNAVAILABLE, Reason.OWN_OPEN_REQUEST, own, asker, open_launch
+        )
+        answer.message = answer.message % {"reference": open_launch.reference}
+    else:
+        answer = _answer(country, tax_id, UNAVAILABLE, Reason.PROTECTED, own, asker)
+    answer.protected_until = open_launch.protected_until
+    return answer
+
+
 def _client_answer(
     country: str,
     tax_id: str,
@@ -240,11 +269,14 @@ def _client_answer(
     held_ids = {holding.product.id for holding in held}
     upsell = [product for product in offers.active_products if product.id not in held_ids]
     takeover = [holding.product for holding in held if holding.paid_directly]
-    actions = [Action.UPSELL] if upsell else []
+    # The partner's own open upsell or takeover is linked instead of offering another.
+    open_followups = list(offers.open_followups.get(client.id, ()))
+    open_kinds = {followup.kind for followup in open_followups}
+    actions = [Action.UPSELL] if upsell and Action.UPSELL not in open_kinds else []
     refused = ""
     if takeover and asker.takeover_refusal:
         refused = asker.takeover_refusal
-    elif takeover:
+    elif takeover and Action.TAKEOVER not in open_kinds:
         actions.append(Action.TAKEOVER)
     reason = Reason.BRANCH_OF_CLIENT if is_branch else Reason.CLIENT
     return Decision(
@@ -259,6 +291,7 @@ def _client_answer(
         takeover_products=takeover,
         actions=actions,
         takeover_refused_reason=refused,
+        open_followups=open_followups,
     )
 
 

@@ -131,6 +131,9 @@ class EligibilityCheck(models.Model):
     tax_id = models.CharField(_("Tax ID (compact)"), max_length=32, blank=True)
     result = models.CharField(_("result"), max_length=16, choices=EligibilityResult)
     reason = models.CharField(_("reason"), max_length=64, blank=True)
+    # A bulk row's line in its file and, when the report says more than the reason's own
+    # message (a launch, why a row was not launched, an invalid Tax ID), what it says: the job
+    # page lists the rows from here. Indexed with the job (no index of its own on bulk_job).
     bulk_job = models.ForeignKey(
         "bulk.BulkCheckJob",
         verbose_name=_("bulk job"),
@@ -138,7 +141,10 @@ class EligibilityCheck(models.Model):
         null=True,
         blank=True,
         related_name="checks",
+        db_index=False,
     )
+    bulk_line = models.PositiveIntegerField(_("bulk file line"), null=True, blank=True)
+    bulk_note = models.CharField(_("bulk report reason"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("checked at"), default=timezone.now, db_index=True)
 
     class Meta:
@@ -149,6 +155,7 @@ class EligibilityCheck(models.Model):
             models.Index(fields=["partner", "-created_at"], name="check_partner_recent_idx"),
             # A user's own latest checks, shown beside the check form.
             models.Index(fields=["user", "source", "-created_at"], name="check_user_recent_idx"),
+            models.Index(fields=["bulk_job", "bulk_line"], name="check_bulk_line_idx"),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 
-from eligibility.decision import OpenLaunch
+from eligibility.decision import OpenFollowup, OpenLaunch
 
 
 class ProtectionHolders(Protocol):
@@ -23,13 +23,27 @@ class ProtectionHolders(Protocol):
     def __call__(self, keys: Collection[str], /) -> Mapping[str, OpenLaunch]: ...
 
 
+class FollowupReader(Protocol):
+    """Reads a partner's own open upsell and takeover requests for these client companies."""
+
+    def __call__(
+        self, partner_id: int, company_ids: Collection[int], /
+    ) -> Mapping[int, list[OpenFollowup]]: ...
+
+
 _reader: ProtectionHolders | None = None
+_followup_reader: FollowupReader | None = None
 
 
-def register_protection_holders(reader: ProtectionHolders) -> None:
-    """Name the function that reads open launches by protection key (one per project)."""
-    global _reader
+def register_protection_holders(
+    reader: ProtectionHolders, followups: FollowupReader | None = None
+) -> None:
+    """Name the functions that read open launches by protection key and a partner's open
+    follow-ups by company (one each per project)."""
+    global _reader, _followup_reader
     _reader = reader
+    if followups is not None:
+        _followup_reader = followups
 
 
 def open_launches_by_key(keys: Collection[str]) -> Mapping[str, OpenLaunch]:
@@ -40,3 +54,15 @@ def open_launches_by_key(keys: Collection[str]) -> Mapping[str, OpenLaunch]:
             "INSTALLED_APPS (its AppConfig.ready registers it)."
         )
     return _reader(keys)
+
+
+def open_followups_by_company(
+    partner_id: int, company_ids: Collection[int]
+) -> Mapping[int, list[OpenFollowup]]:
+    """The partner's own open upsells and takeovers for these companies (none: left out)."""
+    if _followup_reader is None:
+        raise ImproperlyConfigured(
+            "No reader of open follow-up requests is registered: add the requests app to "
+            "INSTALLED_APPS (its AppConfig.ready registers it)."
+        )
+    return _followup_reader(partner_id, company_ids)

@@ -6,6 +6,7 @@ The single check, the bulk check and request submission all end in `decide_many`
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -23,19 +24,20 @@ from eligibility.decision import (
     reason_messages,
 )
 from eligibility.models import Company, EligibilityCheck
-from eligibility.protections import open_launches_by_key
+from eligibility.protections import open_followups_by_company, open_launches_by_key
 from eligibility.taxid import company_root, protection_key, validate_tax_id
 
 _CLIENT = Company.Status.CLIENT.value
 
 
 def decide_many(*, partner: Partner, items: Sequence[tuple[str, str]]) -> list[Decision]:
-    """Decide for valid (country, compact Tax ID) pairs, in the order given, in four queries
+    """Decide for valid (country, compact Tax ID) pairs, in the order given, in five queries
     at most whatever their number.
 
     The registry lines of the companies' families; then, only when some family has a client,
-    the clients' subscriptions and the products; and, for the families with neither a client
-    nor a blocked company, the open launch requests that protect them.
+    the clients' subscriptions, the products and the partner's own open upsells and takeovers
+    for them; and, for the families with neither a client nor a blocked company, the open
+    launch requests that protect them.
     """
     if not items:
         return []
@@ -49,7 +51,12 @@ def decide_many(*, partner: Partner, items: Sequence[tuple[str, str]]) -> list[D
     client_ids = {
         line.id for family in families.values() for line in family if line.status == _CLIENT
     }
-    offers = selectors.client_offers(client_ids) if client_ids else NO_OFFERS
+    offers = NO_OFFERS
+    if client_ids:
+        offers = dataclasses.replace(
+            selectors.client_offers(client_ids),
+            open_followups=open_followups_by_company(partner.pk, client_ids),
+        )
     free_keys = {
         item: protection_key(*item)
         for item, family in family_of.items()

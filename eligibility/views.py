@@ -20,9 +20,9 @@ from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from accounts.models import Partner, User
-from accounts.rules import NoActivePartner, acting_partner, country_or_home
+from accounts.rules import NoActivePartner, acting_partner, country_or_home, partner_contact
 from core.countries import SUPPORTED_COUNTRIES, country_name
-from eligibility.decision import Decision
+from eligibility.decision import Decision, Reason
 from eligibility.forms import (
     COMPANY_NAME_MAX_LENGTH,
     CheckForm,
@@ -79,7 +79,7 @@ class RecentCheck:
             "company_name": company_name,
         }
         return cls(
-            when=date_format(created_at, "SHORT_DATETIME_FORMAT"),
+            when=date_format(created_at, "DATETIME_FORMAT"),
             when_iso=created_at.isoformat(),
             country=country,
             shown_tax_id=_shortened(shown_tax_id, 40),
@@ -136,9 +136,16 @@ def _error_field(decision: Decision) -> str:
     return "country" if decision.reason in COUNTRY_REASONS else "tax_id"
 
 
-def _answer(decision: Decision, values: dict[str, str], company_name: str) -> dict[str, object]:
+# Answers that cannot be acted on: the partner's account executive is the next step.
+CONTACT_REASONS = frozenset({Reason.PROTECTED, Reason.BLOCKED})
+
+
+def _answer(
+    decision: Decision, values: dict[str, str], company_name: str, partner: Partner
+) -> dict[str, object]:
     """What the answer panel shows of a decision."""
     return {
+        "contact": partner_contact(partner) if decision.reason in CONTACT_REASONS else None,
         "result_label": EligibilityResult(decision.result).label,
         "country_name": (
             country_name(decision.country)
@@ -199,7 +206,7 @@ def check(request: HtmxHttpRequest) -> HttpResponse:
         "decision": decision,
     }
     if decision is not None:
-        context.update(_answer(decision, values, form.cleaned_data["company_name"]))
+        context.update(_answer(decision, values, form.cleaned_data["company_name"], partner))
     if request.htmx and request.method == "POST":
         if logged is None:  # the form itself was refused: show it again with its errors
             response = render(request, "eligibility/_check_panel.html", context)

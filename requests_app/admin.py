@@ -19,7 +19,9 @@ from accounts.roles import DECIDE_BULK_LAUNCH
 from accounts.staff_admin import Panel, PermittedActionsMixin, register_panel
 from eligibility.taxid import format_tax_id
 from requests_app import status as status_changes
+from requests_app.admin_conversation import answer_field, clean_answer, conversation_html
 from requests_app.admin_filters import BulkJobFilter, QueueFilter
+from requests_app.conversation import post_wellhub_answer
 from requests_app.models import (
     FOLLOWUP_KINDS,
     OPEN_LAUNCH_STATUSES,
@@ -62,6 +64,7 @@ class PartnerRequestAdminForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Recorded in the history and sent to the partner with the new status."),
     )
+    answer = answer_field()
 
     class Meta:
         model = PartnerRequest
@@ -81,6 +84,9 @@ class PartnerRequestAdminForm(forms.ModelForm):
             ae_field = cast("forms.ModelChoiceField[User]", self.fields["assigned_ae"])
             staff = ae_field.queryset if ae_field.queryset is not None else User.objects.all()
             ae_field.queryset = staff.filter(is_active=True, is_staff=True)
+
+    def clean_answer(self) -> str:
+        return clean_answer(self.cleaned_data.get("answer", ""))
 
     def clean_status(self) -> str:
         status: str = self.cleaned_data["status"]
@@ -145,6 +151,7 @@ class PartnerRequestAdmin(PermittedActionsMixin, admin.ModelAdmin):
         "bulk_row",
         "created_at",
         "updated_at",
+        "conversation",
     )
     fieldsets = (
         (
@@ -175,6 +182,7 @@ class PartnerRequestAdmin(PermittedActionsMixin, admin.ModelAdmin):
                 )
             },
         ),
+        (_("Conversation"), {"fields": ("conversation", "answer")}),
         (
             _("Contact"),
             {"fields": ("contact_name", "contact_email", "contact_phone", "employee_count")},
@@ -210,6 +218,10 @@ class PartnerRequestAdmin(PermittedActionsMixin, admin.ModelAdmin):
     def has_decide_bulk_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(DECIDE_BULK_LAUNCH)
 
+    @admin.display(description=_("messages"))
+    def conversation(self, obj: PartnerRequest) -> str:
+        return conversation_html(obj)
+
     @admin.display(description=_("products"))
     def products_list(self, obj: PartnerRequest) -> str:
         return ", ".join(product.name for product in obj.products.all()) or "—"
@@ -242,6 +254,10 @@ class PartnerRequestAdmin(PermittedActionsMixin, admin.ModelAdmin):
                 )
             except InvalidTransition as exc:
                 self.message_user(request, exc.message, messages.ERROR)
+        if form.cleaned_data.get("answer"):
+            post_wellhub_answer(
+                staff=_staff(request), request=current, body=form.cleaned_data["answer"]
+            )
         obj.refresh_from_db()
 
     def _change_each(

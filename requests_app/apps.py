@@ -12,6 +12,6 @@ class RequestsAppConfig(AppConfig):
         # Imported here, not at the top, because an AppConfig module is loaded before the
         # models are ready (Django's rule for ready()), not to hide a circle.
         from eligibility.protections import register_protection_holders
-        from requests_app.selectors import open_launches_by_key
+        from requests_app.selectors import open_followups_by_company, open_launches_by_key
 
-        register_protection_holders(open_launches_by_key)
+        register_protection_holders(open_launches_by_key, open_followups_by_company)

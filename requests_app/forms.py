@@ -13,8 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Partner
 from eligibility.decision import ProductLine
+from requests_app.conversation import message_refusal
 from requests_app.models import (
     EMPLOYEE_COUNT_MAX,
+    MESSAGE_MAX_LENGTH,
     PHONE_MAX_DIGITS,
     PHONE_MIN_DIGITS,
     parse_employee_count,
@@ -51,9 +53,12 @@ class CompanyFieldsMixin(forms.Form):
         max_length=COMPANY_NAME_MAX_LENGTH, required=False, widget=forms.HiddenInput
     )
 
+    # The company fields the partner does not type (an error in one means a damaged link).
+    carried_fields: tuple[str, ...] = ("country", "tax_id", "company_name")
+
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
-        if any(name in self.errors for name in ("country", "tax_id", "company_name")):
+        if any(name in self.errors for name in self.carried_fields):
             raise ValidationError(MISSING_COMPANY, code="missing_company")
         return cleaned
 
@@ -85,6 +90,14 @@ def _style(form: forms.Form) -> None:
 
 
 class LaunchForm(CompanyFieldsMixin):
+    # Pre-filled from the registry's legal name or the name typed on the check; the partner
+    # types it when neither exists (a new company).
+    company_name = forms.CharField(
+        label=_("Company name"),
+        max_length=COMPANY_NAME_MAX_LENGTH,
+        error_messages={"required": _("Enter the company's name.")},
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
     contact_name = forms.CharField(
         label=_("Contact name"),
         max_length=200,
@@ -104,7 +117,9 @@ class LaunchForm(CompanyFieldsMixin):
     employee_count = EmployeeCountField(label=_("Number of employees"))
     business_model = forms.ChoiceField(label=_("Business model"))
 
+    carried_fields = ("country", "tax_id")
     field_order = [
+        "company_name",
         "contact_name",
         "contact_email",
         "contact_phone",
@@ -122,6 +137,12 @@ class LaunchForm(CompanyFieldsMixin):
         }
         _offer_business_models(self, partner.business_model_choices())
         _style(self)
+
+    def clean_company_name(self) -> str:
+        name = " ".join(str(self.cleaned_data.get("company_name", "")).split())
+        if not name:
+            raise ValidationError(self.fields["company_name"].error_messages["required"])
+        return name
 
 
 class FollowupForm(CompanyFieldsMixin):
@@ -151,3 +172,28 @@ class FollowupForm(CompanyFieldsMixin):
         products_field.choices = [(product.code, product.name) for product in products]
         _offer_business_models(self, business_models)
         _style(self)
+
+
+class MessageForm(forms.Form):
+    """A message to the account executive on the request page (plain text)."""
+
+    message = forms.CharField(
+        label=_("Message to your account executive"),
+        required=False,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MESSAGE_MAX_LENGTH}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["message"].help_text = gettext(
+            "Plain text, at most %(max)d characters. Wellhub answers here and by e-mail."
+        ) % {"max": MESSAGE_MAX_LENGTH}
+        _style(self)
+
+    def clean_message(self) -> str:
+        text = str(self.cleaned_data.get("message", ""))
+        refusal = message_refusal(text)
+        if refusal:
+            raise ValidationError(refusal, code="message")
+        return text

@@ -115,7 +115,10 @@ def create_launch(
     fields = {
         "status": RequestStatus.PENDING_APPROVAL if pending_approval else RequestStatus.SUBMITTED,
         "assigned_ae": None if pending_approval else choose_ae(partner=partner),
-        "company_name": (company_name or "").strip()[:255],
+        # What the partner calls it, else the registry's name: never a launch without one
+        # when either is known.
+        "company_name": " ".join((company_name or "").split())[:255]
+        or (decision.company.legal_name if decision.company else ""),
         **_stored_details(details),
     }
     launch = _insert_launch(
@@ -190,9 +193,8 @@ def _launch_conflict(
     """Explain an insert the database refused: someone holds the company (maybe we do)."""
     holder = open_launch_holding(key)
     if holder is not None and holder.partner_id == partner.pk:
-        return RequestRefused(
-            Reason.OWN_OPEN_REQUEST, str(REASON_MESSAGES[Reason.OWN_OPEN_REQUEST]), existing=holder
-        )
+        message = str(REASON_MESSAGES[Reason.OWN_OPEN_REQUEST]) % {"reference": holder.reference}
+        return RequestRefused(Reason.OWN_OPEN_REQUEST, message, existing=holder)
     same_row = _bulk_row_launch(*bulk) if holder is None else None
     if same_row is not None:
         return RequestRefused(

@@ -37,6 +37,7 @@ class RequestStatus(models.TextChoices):
     LOST = "lost", _("Lost")
     EXPIRED = "expired", _("Expired")
     DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 # A launch in one of these statuses protects its company from other partners.
@@ -50,27 +51,40 @@ OPEN_LAUNCH_STATUSES = (
 OPEN_FOLLOWUP_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.IN_PROGRESS)
 FOLLOWUP_KINDS = (RequestKind.UPSELL, RequestKind.TAKEOVER)
 
+# The partner may withdraw its request until Wellhub starts working on it.
+WITHDRAWABLE_STATUSES = (RequestStatus.SUBMITTED, RequestStatus.PENDING_APPROVAL)
+
 # The life cycle of each kind: status -> the statuses it may move to.
 TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
     RequestKind.LAUNCH: {
         RequestStatus.PENDING_APPROVAL: frozenset(
-            {RequestStatus.APPROVED, RequestStatus.REJECTED, RequestStatus.EXPIRED}
+            {
+                RequestStatus.APPROVED,
+                RequestStatus.REJECTED,
+                RequestStatus.EXPIRED,
+                RequestStatus.WITHDRAWN,
+            }
         ),
         RequestStatus.APPROVED: frozenset({RequestStatus.SUBMITTED, RequestStatus.EXPIRED}),
-        RequestStatus.SUBMITTED: frozenset({RequestStatus.IN_PROGRESS, RequestStatus.EXPIRED}),
+        RequestStatus.SUBMITTED: frozenset(
+            {RequestStatus.IN_PROGRESS, RequestStatus.EXPIRED, RequestStatus.WITHDRAWN}
+        ),
         RequestStatus.IN_PROGRESS: frozenset(
             {RequestStatus.WON, RequestStatus.LOST, RequestStatus.EXPIRED}
         ),
     },
     RequestKind.UPSELL: {
-        RequestStatus.SUBMITTED: frozenset({RequestStatus.IN_PROGRESS}),
+        RequestStatus.SUBMITTED: frozenset({RequestStatus.IN_PROGRESS, RequestStatus.WITHDRAWN}),
         RequestStatus.IN_PROGRESS: frozenset({RequestStatus.APPROVED, RequestStatus.DECLINED}),
     },
 }
 TRANSITIONS[RequestKind.TAKEOVER] = TRANSITIONS[RequestKind.UPSELL]
 
-# Reached only by the system: protection ending, and an approved bulk launch going to its AE.
-SYSTEM_ONLY_STATUSES = frozenset({RequestStatus.EXPIRED, RequestStatus.SUBMITTED})
+# Never chosen by staff: reached by the system (protection ending, an approved bulk launch
+# going to its AE) or by the partner (withdrawing).
+SYSTEM_ONLY_STATUSES = frozenset(
+    {RequestStatus.EXPIRED, RequestStatus.SUBMITTED, RequestStatus.WITHDRAWN}
+)
 
 REFERENCE_PREFIX = "RH-"
 REFERENCE_RE = re.compile(r"^RH-(\d{6,12})$")
@@ -299,3 +313,37 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
+
+
+MESSAGE_MAX_LENGTH = 2000
+
+
+class RequestMessage(models.Model):
+    """A message on a request: from the partner to its AE, or Wellhub's answer. Plain text."""
+
+    request = models.ForeignKey(
+        PartnerRequest,
+        verbose_name=_("request"),
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    # Kept apart from the author, whose account may later go: who spoke for whom.
+    from_wellhub = models.BooleanField(_("from Wellhub"), default=False)
+    body = models.TextField(_("message"), max_length=MESSAGE_MAX_LENGTH)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["request", "created_at"], name="request_message_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.request} · {self.created_at:%Y-%m-%d %H:%M}"

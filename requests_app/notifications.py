@@ -12,7 +12,8 @@ from django.urls import reverse
 from accounts.models import Partner, User
 from core.emails import queue_email
 from core.urls import absolute_url
-from requests_app.models import PartnerRequest, RequestKind, RequestStatus
+from eligibility.taxid import format_tax_id
+from requests_app.models import PartnerRequest, RequestKind, RequestMessage, RequestStatus
 
 
 def request_url(request: PartnerRequest) -> str:
@@ -64,6 +65,7 @@ def _item(request: PartnerRequest) -> dict:
         "url": request_url(request),
         "admin_url": admin_url(request),
         "company_name": request.display_company_name,
+        "tax_id": format_tax_id(request.company.country, request.company.tax_id),
         "products": list(request.products.all()) if request.kind != RequestKind.LAUNCH else [],
     }
 
@@ -98,6 +100,41 @@ def notify_team_of_followup(request: PartnerRequest) -> None:
         else settings.SALES_TEAM_EMAIL
     )
     queue_email("request_team_notice", to, _item(request))
+
+
+def answering_address(request: PartnerRequest, *, status: str = "") -> str:
+    """Who answers for Wellhub: the assigned AE, else the team that handles the request in
+    its ``status`` (by default its status now)."""
+    if request.assigned_ae is not None and request.assigned_ae.is_active:
+        return request.assigned_ae.email
+    if (status or request.status) == RequestStatus.PENDING_APPROVAL:
+        return settings.DEALDESK_EMAIL
+    if request.kind == RequestKind.TAKEOVER:
+        return settings.PARTNERSHIPS_TEAM_EMAIL
+    return settings.SALES_TEAM_EMAIL
+
+
+def notify_partner_message(message: RequestMessage) -> None:
+    """The partner wrote on its request: the AE (or the answering team) reads it."""
+    request = message.request
+    queue_email(
+        "request_message",
+        answering_address(request),
+        {**_item(request), "message": message, "partner_name": request.partner.name},
+    )
+
+
+def notify_wellhub_answer(message: RequestMessage) -> None:
+    """Wellhub answered on a request: the partner reads it."""
+    recipients = partner_recipients(message.request)
+    if recipients:
+        queue_email("request_answer", recipients, {**_item(message.request), "message": message})
+
+
+def notify_withdrawn(request: PartnerRequest, *, by: User, was: str) -> None:
+    """The partner withdrew its request (it was in status ``was``): whoever had it stops."""
+    to = answering_address(request, status=was)
+    queue_email("request_withdrawn", to, {**_item(request), "by": by})
 
 
 def notify_status_changed(requests: Iterable[PartnerRequest], *, status: str, note: str) -> None:

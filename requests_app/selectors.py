@@ -3,9 +3,10 @@ nothing else), the open launches that protect companies, the AE to assign, dashb
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -14,18 +15,38 @@ from django.utils import timezone
 from accounts.models import Partner, User
 from accounts.roles import AE_GROUP
 from eligibility import checklog
-from eligibility.decision import OpenLaunch
+from eligibility.decision import OpenFollowup, OpenLaunch
 from requests_app.models import (
+    FOLLOWUP_KINDS,
     OPEN_FOLLOWUP_STATUSES,
     OPEN_LAUNCH_STATUSES,
     REFERENCE_RE,
     PartnerRequest,
     RequestEvent,
     RequestKind,
+    RequestMessage,
     RequestStatus,
 )
 
 EXPIRY_WINDOW_DAYS = 14
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """A line of a request's timeline: a status change or a message."""
+
+    created_at: datetime
+    event: RequestEvent | None = None
+    message: RequestMessage | None = None
+
+
+def timeline(request: PartnerRequest) -> list[TimelineEntry]:
+    """The request's status changes and messages, oldest first (from the prefetched rows)."""
+    entries = [TimelineEntry(event.created_at, event=event) for event in request.events.all()]
+    entries += [
+        TimelineEntry(message.created_at, message=message) for message in request.messages.all()
+    ]
+    return sorted(entries, key=lambda entry: entry.created_at)
 
 
 def partner_requests(
@@ -51,6 +72,7 @@ def get_partner_request(*, user: User, reference: str) -> PartnerRequest:
         .prefetch_related(
             "products",
             Prefetch("events", queryset=RequestEvent.objects.select_related("actor")),
+            Prefetch("messages", queryset=RequestMessage.objects.select_related("author")),
         )
         .first()
     )
@@ -78,7 +100,7 @@ def open_launches_by_key(keys: Collection[str]) -> dict[str, OpenLaunch]:
     # Every check reads this: SQL by hand (see eligibility.checklog for the figures).
     rows = checklog.select_rows(
         PartnerRequest,
-        ("protection_key", "id", "reference", "partner"),
+        ("protection_key", "id", "reference", "partner", "protected_until"),
         equal={"kind": RequestKind.LAUNCH.value},
         one_of={
             "status": [status.value for status in OPEN_LAUNCH_STATUSES],
@@ -86,8 +108,42 @@ def open_launches_by_key(keys: Collection[str]) -> dict[str, OpenLaunch]:
         },
     )
     return {
-        key: OpenLaunch(pk, reference or "", partner_id) for key, pk, reference, partner_id in rows
+        key: OpenLaunch(pk, reference or "", partner_id, _aware(until))
+        for key, pk, reference, partner_id, until in rows
     }
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """A timestamp read by hand-written SQL, as the ORM would give it (SQLite gives text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
+
+
+def open_followups_by_company(
+    partner_id: int, company_ids: Collection[int]
+) -> dict[int, list[OpenFollowup]]:
+    """The partner's own open upsells and takeovers for these companies, in one query
+    (registered with eligibility: see RequestsAppConfig.ready)."""
+    if not company_ids:
+        return {}
+    rows = checklog.select_rows(
+        PartnerRequest,
+        ("company", "kind", "reference"),
+        equal={"partner": partner_id},
+        one_of={
+            "kind": [kind.value for kind in FOLLOWUP_KINDS],
+            "status": [status.value for status in OPEN_FOLLOWUP_STATUSES],
+            "company": company_ids,
+        },
+        order_by="id",
+    )
+    found: dict[int, list[OpenFollowup]] = defaultdict(list)
+    for company_id, kind, reference in rows:
+        found[company_id].append(OpenFollowup(kind, reference or ""))
+    return dict(found)
 
 
 def open_launch_holding(key: str) -> PartnerRequest | None:

@@ -18,6 +18,7 @@ from accounts.models import User
 from requests_app import notifications
 from requests_app.models import (
     TRANSITIONS,
+    WITHDRAWABLE_STATUSES,
     PartnerRequest,
     RequestEvent,
     RequestKind,
@@ -188,3 +189,45 @@ def reassign_ae(*, request: PartnerRequest, ae: User | None, actor: User | None)
         RequestStatus.REJECTED,
     ):
         notifications.notify_assigned([request], ae=ae)
+
+
+def withdraw_refusal(request: PartnerRequest) -> str:
+    """Why the partner cannot withdraw this request now ("" when it can)."""
+    if request.status in WITHDRAWABLE_STATUSES:
+        return ""
+    if request.status == RequestStatus.WITHDRAWN:
+        return _("This request was already withdrawn.")
+    if request.status in (RequestStatus.IN_PROGRESS, RequestStatus.APPROVED):
+        return _(
+            "Wellhub is already working on this request, so it can no longer be withdrawn. "
+            "Write to your account executive below instead."
+        )
+    return _("This request is closed, so there is nothing to withdraw.")
+
+
+def withdraw_request(*, request: PartnerRequest, user: User) -> PartnerRequest:
+    """The partner takes back its request while nobody works on it yet; a launch frees its
+    company at once. Recorded with who did it and told to the AE. Raises InvalidTransition."""
+    refusal = withdraw_refusal(request)
+    if refusal:
+        raise InvalidTransition(refusal)
+    was = request.status
+    fields: dict[str, Any] = {}
+    if request.kind == RequestKind.LAUNCH:
+        fields["protected_until"] = timezone.now()
+    with transaction.atomic():
+        try:
+            _transition(
+                request,
+                to_status=RequestStatus.WITHDRAWN,
+                actor=user,
+                note=_("Withdrawn by the partner."),
+                **fields,
+            )
+        except InvalidTransition:
+            # Someone changed it meanwhile: say why from its status now.
+            request.refresh_from_db(fields=["status"])
+            refusal = withdraw_refusal(request) or _("Reload the page and try again.")
+            raise InvalidTransition(refusal) from None
+        notifications.notify_withdrawn(request, by=user, was=was)
+    return request

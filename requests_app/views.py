@@ -24,6 +24,7 @@ from core.countries import country_name
 from eligibility.decision import Decision
 from eligibility.taxid import format_tax_id, validate_tax_id
 from requests_app import selectors
+from requests_app.conversation import post_partner_message
 from requests_app.followups import (
     create_followup,
     followup_model_choices,
@@ -31,15 +32,23 @@ from requests_app.followups import (
     offered_products,
     takeover_due_date,
 )
-from requests_app.forms import COMPANY_NAME_MAX_LENGTH, TAX_ID_MAX_LENGTH, FollowupForm, LaunchForm
+from requests_app.forms import (
+    COMPANY_NAME_MAX_LENGTH,
+    TAX_ID_MAX_LENGTH,
+    FollowupForm,
+    LaunchForm,
+    MessageForm,
+)
 from requests_app.launch import create_launch
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
 from requests_app.shared import (
+    InvalidTransition,
     RequestRefused,
     checked_decision,
     preview_decision,
     refusal_for,
 )
+from requests_app.status import withdraw_refusal, withdraw_request
 from requests_app.templatetags.requests_tags import status_badge
 
 PAGE_SIZE = 25
@@ -109,6 +118,9 @@ def new_launch(request: HttpRequest) -> HttpResponse:
         refusal = refusal_for(decision)
         if refusal is None:
             values = {**values, "country": decision.country, "tax_id": decision.tax_id}
+            # The name typed on the check, else the registry's (an available company only).
+            registry_name = decision.company.legal_name if decision.company else ""
+            values["company_name"] = values["company_name"] or registry_name
         form = LaunchForm(initial=values, partner=partner)
     return render(
         request,
@@ -252,11 +264,11 @@ def _request_rows(
                 company_name=item.display_company_name,
                 country=company.country,
                 tax_id=format_tax_id(company.country, company.tax_id),
-                sent=date_format(sent, "SHORT_DATE_FORMAT"),
+                sent=date_format(sent, "DATE_FORMAT"),
                 sent_iso=sent.isoformat(),
-                due=date_format(item.due_date, "SHORT_DATE_FORMAT") if item.due_date else "",
+                due=date_format(item.due_date, "DATE_FORMAT") if item.due_date else "",
                 due_iso=item.due_date.isoformat() if item.due_date else "",
-                protected_until=date_format(protected, "SHORT_DATE_FORMAT") if protected else "",
+                protected_until=date_format(protected, "DATE_FORMAT") if protected else "",
                 protected_until_iso=protected.isoformat() if protected else "",
             )
         )
@@ -292,8 +304,41 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    acting_partner(_user(request))
-    partner_request = selectors.get_partner_request(user=_user(request), reference=reference)
-    return render(request, "requests_app/detail.html", {"req": partner_request})
+    """The request's page; its forms post here: `message` (to the AE) and `withdraw`."""
+    user = _user(request)
+    acting_partner(user)
+    partner_request = selectors.get_partner_request(user=user, reference=reference)
+    message_form = MessageForm()
+    if request.method == "POST" and "withdraw" in request.POST:
+        try:
+            withdraw_request(request=partner_request, user=user)
+        except InvalidTransition as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(
+                request,
+                _("Request %(reference)s was withdrawn.")
+                % {"reference": partner_request.reference},
+            )
+        return redirect(partner_request)
+    if request.method == "POST":
+        message_form = MessageForm(request.POST)
+        if message_form.is_valid():
+            post_partner_message(
+                user=user, request=partner_request, body=message_form.cleaned_data["message"]
+            )
+            messages.success(request, _("Your message was sent."))
+            return redirect(f"{partner_request.get_absolute_url()}#conversation")
+    return render(
+        request,
+        "requests_app/detail.html",
+        {
+            "req": partner_request,
+            "timeline": selectors.timeline(partner_request),
+            "message_form": message_form,
+            "withdraw_refusal": withdraw_refusal(partner_request),
+        },
+        status=400 if message_form.errors else 200,
+    )

@@ -23,6 +23,7 @@ from requests_app.models import (
     PartnerRequest,
     RequestEvent,
     RequestKind,
+    RequestMessage,
     RequestStatus,
     format_reference,
 )
@@ -280,6 +281,18 @@ class RequestEventFactory(factory.django.DjangoModelFactory):
     from_status = ""
     to_status = factory.SelfAttribute("request.status")
     note = ""
+
+
+class RequestMessageFactory(factory.django.DjangoModelFactory):
+    """A partner's message on a request (``from_wellhub=True``: Wellhub's answer)."""
+
+    class Meta:
+        model = RequestMessage
+
+    request = factory.SubFactory(PartnerRequestFactory)
+    author = factory.SelfAttribute("request.created_by")
+    from_wellhub = False
+    body = "Could we talk about this request?"
 
 
 # --- Bulk checks ------------------------------------------------------------------------------

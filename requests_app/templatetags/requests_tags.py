@@ -2,7 +2,7 @@
 
 from django import template
 
-from eligibility.models import Company
+from eligibility.models import Company, EligibilityCheck
 from eligibility.taxid import format_tax_id
 from requests_app.models import RequestStatus
 
@@ -18,6 +18,7 @@ _BADGES: dict[str, str] = {
     RequestStatus.LOST: "text-bg-secondary",
     RequestStatus.EXPIRED: "text-bg-secondary",
     RequestStatus.DECLINED: "text-bg-danger",
+    RequestStatus.WITHDRAWN: "text-bg-secondary",
 }
 
 
@@ -28,6 +29,6 @@ def status_badge(status: str) -> str:
 
 
 @register.filter
-def tax_id(company: Company) -> str:
-    """A company's Tax ID as people write it in its country."""
+def tax_id(company: Company | EligibilityCheck) -> str:
+    """A company's (or a check's) Tax ID as people write it in its country."""
     return format_tax_id(company.country, company.tax_id)

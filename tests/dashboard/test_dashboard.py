@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from bulk.models import BulkCheckJob
 from eligibility.models import EligibilityCheck, EligibilityResult
+from eligibility.taxid import format_tax_id
 from requests_app.models import PartnerRequest, RequestKind, RequestStatus
 from tests.factories import (
     BulkCheckJobFactory,
@@ -153,7 +154,8 @@ def test_colleagues_share_the_partners_dashboard(client, alice, bob, partner):
     make_job(partner, alice, filename="alice-upload.csv")
     client.force_login(bob)
     body = dashboard(client)
-    assert "111222333" in body and "alice-upload.csv" in body
+    # Tax IDs are shown formatted for their country (here a US EIN).
+    assert format_tax_id("US", "111222333") in body and "alice-upload.csv" in body
 
 
 def test_expiring_protections_within_fourteen_days(alice_client, partner):
@@ -247,8 +249,10 @@ def test_last_ten_single_checks_newest_first(alice_client, partner, alice):
     make_check(partner, alice, tax_id="INVALIDXX", result=EligibilityResult.INVALID)
     body = dashboard(alice_client)
     section = body.split('data-dashboard="checks"')[1].split("</section>")[0]
-    shown = re.findall(r"<code>([^<]+)</code>", section)
-    assert shown == ["INVALIDXX"] + [f"00000000{n:02d}" for n in range(11, 2, -1)]
+    # Tax IDs are shown formatted for their country, in plain text.
+    shown = re.findall(r'<td class="tax-id">([^<]+)</td>', section)
+    expected = ["INVALIDXX"] + [f"00000000{n:02d}" for n in range(11, 2, -1)]
+    assert shown == [format_tax_id("US", tax_id) for tax_id in expected]
     assert "BULKROW0001" not in section
     assert 'data-check-result="invalid"' in section
     assert 'href="/eligibility/check/"' in section

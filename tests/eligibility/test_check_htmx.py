@@ -256,8 +256,9 @@ def test_a_valid_answer_through_htmx_names_no_field(alice_client):
         # the session, the user with the partner, the registry, open launches, the log INSERT
         # (sessions are read from the database: they must not depend on the cache)
         (None, CNPJ, "available", 5),
-        # ... and the client's subscriptions with their products
-        ("client", CNPJ, "client", 6),
+        # ... and the client's subscriptions with their products, and the partner's own open
+        # upsells and takeovers for it (instead of the open launches)
+        ("client", CNPJ, "client", 7),
         # the session, the user, the log INSERT
         (None, BAD_CNPJ_FORMATTED, "invalid", 3),
     ],

@@ -358,10 +358,11 @@ def test_decide_many_costs_the_same_queries_for_one_or_fifty_companies(
     with CaptureQueriesContext(connection) as fifty:
         decisions = decide_many(partner=partner, items=items)
     assert len(decisions) == 50
-    # Clients: the families, their subscriptions and the products (no open-launch lookup).
-    assert len(one.captured_queries) == len(many_clients.captured_queries) == 3
+    # Clients: the families, their subscriptions, the products and the partner's own open
+    # upsells and takeovers for them (no open-launch lookup).
+    assert len(one.captured_queries) == len(many_clients.captured_queries) == 4
     # Any mix: one more, for the open launches protecting the companies that are not clients.
-    assert len(fifty.captured_queries) == 4
+    assert len(fifty.captured_queries) == 5
 
 
 def test_check_company_logs_once_per_check_with_its_answer(alice, partner):
