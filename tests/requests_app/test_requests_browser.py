@@ -18,7 +18,11 @@ FORMS = {"launch": "new/launch", "upsell": "new/upsell", "takeover": "new/takeov
 def open_request_form(page, *, tax_id: str, action: str) -> None:
     """Check the company and follow the result's button (or go straight to the form)."""
     response = page.goto("/eligibility/check/")
-    if response is not None and response.ok and page.get_by_label("Tax ID (CNPJ)", exact=True).count():
+    if (
+        response is not None
+        and response.ok
+        and page.get_by_label("Tax ID (CNPJ)", exact=True).count()
+    ):
         page.get_by_label("Tax ID (CNPJ)", exact=True).fill(tax_id)
         page.get_by_role("button", name="Check eligibility").click()
         page.locator(f'[data-action="{action}"]').click()
