@@ -261,6 +261,8 @@ BULK_MAX_ROWS = env_int("BULK_MAX_ROWS", 50_000)
 BULK_MAX_BYTES = env_int("BULK_MAX_BYTES", 10 * 1024 * 1024)
 BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 2_000)
 BULK_STUCK_AFTER_SECONDS = env_int("BULK_STUCK_AFTER_SECONDS", 600)
+# A registry file uploaded in the admin (imported in the background): about 3 million rows.
+REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 
 # --- E-mail -----------------------------------------------------------------------------------
 

@@ -9,11 +9,13 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
 from core.countries import SUPPORTED_COUNTRIES
+from eligibility.admin_imports import RegistryImportAdmin
 from eligibility.models import Company, EligibilityCheck, Product, Subscription
 from eligibility.resources import CompanyResource, EligibilityCheckResource, ProductResource
 from eligibility.taxid import validate_tax_id
@@ -65,7 +67,11 @@ class SubscriptionInline(admin.TabularInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(ImportExportModelAdmin):
+class CompanyAdmin(ExportMixin, admin.ModelAdmin):
+    """Companies are exported with django-import-export and edited one by one here; files are
+    imported by a background job (RegistryImportAdmin), with the rules of import_companies."""
+
+    import_export_change_list_template = "admin/eligibility/company/change_list.html"
     form = CompanyAdminForm
     resource_classes = [CompanyResource]
     formats = [CSV]
@@ -75,6 +81,14 @@ class CompanyAdmin(ImportExportModelAdmin):
     readonly_fields = ("root", "created_at", "updated_at")
     inlines = [SubscriptionInline]
     show_full_result_count = False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        context = dict(extra_context or {})
+        if RegistryImportAdmin.may_upload(request):
+            context["registry_import_url"] = reverse("admin:eligibility_registryimport_add")
+        return super().changelist_view(request, extra_context=context)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Company], search_term: str

@@ -1,7 +1,7 @@
 """A row of the company registry file: its columns and the rules that make it valid.
 
-Shared by `manage.py import_companies` (eligibility.importer) and the admin's import
-(eligibility.resources), so both accept and refuse the same rows with the same words.
+Shared by `manage.py import_companies` and the admin's import jobs (both run
+eligibility.importer), so both accept and refuse the same rows with the same words.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from accounts.models import Partner
+from accounts.models import BusinessModel, Partner
 from eligibility.models import Company, Product
 from eligibility.taxid import TaxIdResult, validate_tax_id
 
@@ -155,3 +155,14 @@ def _paid_by(paid_by: str, has_products: bool, catalog: Catalog, errors: Errors)
             _("Say who pays for the products: client or a partner's name.")
         )
     return None
+
+
+def subscription_business_model(paid_by_partner_id: int | None, current: str) -> str:
+    """The business model a subscription gets from who pays for it.
+
+    A partner that pays is reselling; when the client pays, a referral stays a referral and
+    anything else has no model. (eligibility.sql.registry writes the same rule as SQL.)
+    """
+    if paid_by_partner_id is not None:
+        return BusinessModel.RESELLER
+    return current if current == BusinessModel.REFERRAL else ""
