@@ -159,7 +159,7 @@ def _missing_refusal(counts: ImportCounts) -> str:
             "missing; fix them and import the file again.",
             counts.invalid,
         ) % {"count": counts.invalid}
-    if not counts.loaded:
+    if not counts.rows - counts.duplicates:
         return _("The file holds no company: it cannot be a full export of the registry.")
     return ""
 
