@@ -77,20 +77,21 @@ class Catalog:
 
 def parse_row(row: Mapping[str, str | None], *, catalog: Catalog, line: int) -> CompanyRow:
     """Validate one row (values as read from the file); raise RowInvalid with every problem."""
-    if any("\x00" in (text or "") for text in row.values()):
+    # Written for speed: it runs for every row of files of a million rows.
+    country, tax_id, legal_name, status, products, paid_by = (
+        (row.get(column) or "").strip() for column in COLUMNS
+    )
+    if "\x00" in "".join(text for text in row.values() if text):
         # Text columns cannot hold NUL characters; they only come from binary data.
         raise RowInvalid({"row": [_("The row holds binary data (a NUL character).")]})
-
-    def value(column: str) -> str:
-        return (row.get(column) or "").strip()
-
     errors: Errors = {}
-    validation = _tax_id(value("country"), value("tax_id"), errors)
-    legal_name = _legal_name(value("legal_name"), errors)
-    status = _status(value("status"), errors)
-    codes = [code.strip() for code in value("products").split(PRODUCT_SEPARATOR) if code.strip()]
+    validation = _tax_id(country, tax_id, errors)
+    legal_name = _legal_name(legal_name, errors)
+    status = _status(status, errors)
+    codes = [code.strip() for code in products.split(PRODUCT_SEPARATOR)] if products else []
+    codes = [code for code in codes if code]
     product_ids = _product_ids(codes, catalog, errors)
-    paid_by_partner_id = _paid_by(value("paid_by"), bool(codes), catalog, errors)
+    paid_by_partner_id = _paid_by(paid_by, bool(codes), catalog, errors)
     if errors:
         raise RowInvalid(errors)
     return CompanyRow(
@@ -131,6 +132,8 @@ def _status(text: str, errors: Errors) -> str:
 
 
 def _product_ids(codes: list[str], catalog: Catalog, errors: Errors) -> frozenset[int]:
+    if not codes:
+        return frozenset()
     unknown = [code for code in codes if code.casefold() not in catalog.product_ids]
     if unknown:
         errors.setdefault("products", []).append(
