@@ -70,8 +70,14 @@ class Product(models.Model):
 
 
 class Subscription(models.Model):
+    # No index of its own: the unique (company, product) index starts with it, and every index
+    # less is less work for each subscription a registry import writes.
     company = models.ForeignKey(
-        Company, verbose_name=_("company"), on_delete=models.CASCADE, related_name="subscriptions"
+        Company,
+        verbose_name=_("company"),
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        db_index=False,
     )
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="subscriptions"
