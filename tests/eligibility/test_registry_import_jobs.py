@@ -8,6 +8,8 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from eligibility.import_jobs import run_registry_import
 from eligibility.models import Company, RegistryImport
@@ -173,3 +175,15 @@ def test_partner_users_cannot_upload_or_read_imports(alice_client, db):
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
     response = alice_client.post(f"{IMPORTS}add/", {"file": SimpleUploadedFile("x.csv", GOOD)})
     assert response.status_code == 302 and not Company.objects.exists()
+
+
+def test_the_upload_checks_the_csrf_token(staff):
+    client = Client(enforce_csrf_checks=True)
+    device = StaticDevice.objects.create(user=staff, name="backup")
+    client.force_login(staff)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    response = upload(client, GOOD)
+    assert response.status_code == 403
+    assert not RegistryImport.objects.exists()
