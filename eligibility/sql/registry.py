@@ -6,7 +6,7 @@ for a first import, 71 s for a re-import that changes nothing. Here the valid ro
 with COPY as the file is read (PostgreSQL takes them in on the other core while Python parses
 the next ones), and every change is one statement over the whole file: 28-35 s for a first
 import (most of it writing 1,000,000 companies and 700,000 subscriptions with their indexes
-and foreign-key checks) and 17-23 s for a re-import, mostly reading the file in Python.
+and foreign-key checks) and 17-24 s for a re-import, mostly reading the file in Python.
 
 The steps, all in the caller's transaction:
 
