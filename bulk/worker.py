@@ -41,10 +41,10 @@ from bulk.launches import BulkLauncher, reported_reason, row_note
 from bulk.models import RESULT_ORDER, BulkCheckJob, BulkReportChunk
 from bulk.reports import StoredInput, email_failure, store_and_send_report
 from core.csvfiles import Row, SafeCsvWriter, read_rows, text_stream
-from eligibility.checklog import CheckEntry, log_checks
 from eligibility.decision import Decision, invalid_decision, reason_messages
 from eligibility.models import EligibilityCheck, EligibilityResult
 from eligibility.services import decide_many
+from eligibility.sql.checklog import CheckEntry, log_checks
 from eligibility.taxid import TaxIdResult, validate_tax_id
 
 logger = logging.getLogger(__name__)

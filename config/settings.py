@@ -287,6 +287,8 @@ BULK_STUCK_AFTER_SECONDS = env_int("BULK_STUCK_AFTER_SECONDS", 600)
 # A running job's worker renews its lease every third of this; a job without a sign of life
 # for this long has lost its worker, and the next delivery of its task takes it back.
 BULK_LEASE_SECONDS = env_int("BULK_LEASE_SECONDS", 15)
+# A registry file uploaded in the admin (imported in the background): about 3 million rows.
+REGISTRY_IMPORT_MAX_BYTES = env_int("REGISTRY_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 
 # --- E-mail -----------------------------------------------------------------------------------
 

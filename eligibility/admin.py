@@ -9,12 +9,14 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
 from accounts.staff_admin import PermittedActionsMixin
 from core.countries import SUPPORTED_COUNTRIES
+from eligibility.admin_imports import RegistryImportAdmin
 from eligibility.models import Company, EligibilityCheck, Product, Subscription
 from eligibility.resources import CompanyResource, EligibilityCheckResource, ProductResource
 from eligibility.taxid import format_tax_id, validate_tax_id
@@ -66,7 +68,11 @@ class SubscriptionInline(admin.TabularInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(PermittedActionsMixin, ImportExportModelAdmin):
+class CompanyAdmin(PermittedActionsMixin, ExportMixin, admin.ModelAdmin):
+    """Companies are exported with django-import-export and edited one by one here; files are
+    imported by a background job (RegistryImportAdmin), with the rules of import_companies."""
+
+    import_export_change_list_template = "admin/eligibility/company/change_list.html"
     form = CompanyAdminForm
     resource_classes = [CompanyResource]
     formats = [CSV]
@@ -80,6 +86,14 @@ class CompanyAdmin(PermittedActionsMixin, ImportExportModelAdmin):
     @admin.display(description=_("Tax ID"), ordering="tax_id")
     def formatted_tax_id(self, obj: Company) -> str:
         return format_tax_id(obj.country, obj.tax_id)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        context = dict(extra_context or {})
+        if RegistryImportAdmin.may_upload(request):
+            context["registry_import_url"] = reverse("admin:eligibility_registryimport_add")
+        return super().changelist_view(request, extra_context=context)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Company], search_term: str

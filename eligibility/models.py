@@ -1,5 +1,9 @@
-"""The company registry (companies, products, subscriptions) and the check log."""
+"""The company registry (companies, products, subscriptions), the check log, and the admin's
+registry import jobs."""
 
+from __future__ import annotations
+
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -66,8 +70,14 @@ class Product(models.Model):
 
 
 class Subscription(models.Model):
+    # No index of its own: the unique (company, product) index starts with it, and every index
+    # less is less work for each subscription a registry import writes.
     company = models.ForeignKey(
-        Company, verbose_name=_("company"), on_delete=models.CASCADE, related_name="subscriptions"
+        Company,
+        verbose_name=_("company"),
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        db_index=False,
     )
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="subscriptions"
@@ -160,3 +170,57 @@ class EligibilityCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country} {self.tax_id or self.raw_input}: {self.result}"
+
+
+def registry_import_path(job: RegistryImport, filename: str) -> str:
+    """Uploaded registry files live under a name of our choosing, not the uploader's."""
+    return f"registry-imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.csv"
+
+
+class RegistryImport(models.Model):
+    """A registry file uploaded in the admin, imported by a worker (eligibility.import_jobs).
+
+    The import itself is one transaction, so the job's counts and status are saved with the
+    registry's changes; how far a running import has got lives in the cache meanwhile.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    file = models.FileField(_("file"), upload_to=registry_import_path, max_length=200)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"), default=0)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.QUEUED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    rows = models.PositiveIntegerField(_("rows read"), default=0)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    problems = models.FileField(
+        _("invalid lines"), upload_to=registry_import_path, max_length=200, blank=True
+    )
+    problem_count = models.PositiveIntegerField(_("invalid or repeated lines"), default=0)
+    error_message = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("registry import")
+        verbose_name_plural = _("registry imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.filename} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -1,17 +1,18 @@
 """A row of the company registry file: its columns and the rules that make it valid.
 
-Shared by `manage.py import_companies` (eligibility.importer) and the admin's import
-(eligibility.resources), so both accept and refuse the same rows with the same words.
+Shared by `manage.py import_companies` and the admin's import jobs (both run
+eligibility.importer), so both accept and refuse the same rows with the same words.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
-from accounts.models import Partner
+from accounts.models import BusinessModel, Partner
 from eligibility.models import Company, Product
 from eligibility.taxid import TaxIdResult, validate_tax_id
 
@@ -39,9 +40,11 @@ class RowInvalid(Exception):
         self.errors = errors
 
 
-@dataclass(frozen=True)
-class CompanyRow:
-    """A validated row: what the registry must say about one company."""
+class CompanyRow(NamedTuple):
+    """A validated row: what the registry must say about one company.
+
+    A named tuple, not a dataclass: one is made for every row of files of a million rows.
+    """
 
     line: int
     country: str
@@ -75,22 +78,24 @@ class Catalog:
         )
 
 
-def parse_row(row: Mapping[str, str | None], *, catalog: Catalog, line: int) -> CompanyRow:
+def parse_row(row: Mapping[str, str], *, catalog: Catalog, line: int) -> CompanyRow:
     """Validate one row (values as read from the file); raise RowInvalid with every problem."""
-    if any("\x00" in (text or "") for text in row.values()):
+    # Written for speed: it runs for every row of files of a million rows.
+    get = row.get
+    country, tax_id = get("country", "").strip(), get("tax_id", "").strip()
+    legal_name, status = get("legal_name", "").strip(), get("status", "").strip()
+    products, paid_by = get("products", "").strip(), get("paid_by", "").strip()
+    if "\x00" in "".join(row.values()):
         # Text columns cannot hold NUL characters; they only come from binary data.
         raise RowInvalid({"row": [_("The row holds binary data (a NUL character).")]})
-
-    def value(column: str) -> str:
-        return (row.get(column) or "").strip()
-
     errors: Errors = {}
-    validation = _tax_id(value("country"), value("tax_id"), errors)
-    legal_name = _legal_name(value("legal_name"), errors)
-    status = _status(value("status"), errors)
-    codes = [code.strip() for code in value("products").split(PRODUCT_SEPARATOR) if code.strip()]
+    validation = _tax_id(country, tax_id, errors)
+    legal_name = _legal_name(legal_name, errors)
+    status = _status(status, errors)
+    codes = [code.strip() for code in products.split(PRODUCT_SEPARATOR)] if products else []
+    codes = [code for code in codes if code]
     product_ids = _product_ids(codes, catalog, errors)
-    paid_by_partner_id = _paid_by(value("paid_by"), bool(codes), catalog, errors)
+    paid_by_partner_id = _paid_by(paid_by, bool(codes), catalog, errors)
     if errors:
         raise RowInvalid(errors)
     return CompanyRow(
@@ -131,6 +136,8 @@ def _status(text: str, errors: Errors) -> str:
 
 
 def _product_ids(codes: list[str], catalog: Catalog, errors: Errors) -> frozenset[int]:
+    if not codes:
+        return frozenset()
     unknown = [code for code in codes if code.casefold() not in catalog.product_ids]
     if unknown:
         errors.setdefault("products", []).append(
@@ -155,3 +162,14 @@ def _paid_by(paid_by: str, has_products: bool, catalog: Catalog, errors: Errors)
             _("Say who pays for the products: client or a partner's name.")
         )
     return None
+
+
+def subscription_business_model(paid_by_partner_id: int | None, current: str) -> str:
+    """The business model a subscription gets from who pays for it.
+
+    A partner that pays is reselling; when the client pays, a referral stays a referral and
+    anything else has no model. (eligibility.sql.registry writes the same rule as SQL.)
+    """
+    if paid_by_partner_id is not None:
+        return BusinessModel.RESELLER
+    return current if current == BusinessModel.REFERRAL else ""

@@ -12,9 +12,9 @@ from collections.abc import Collection, Mapping
 from django.db.models import QuerySet
 
 from accounts.models import Partner
-from eligibility import checklog
 from eligibility.decision import ClientOffers, Holding, ProductLine, RegistryLine
 from eligibility.models import EligibilityCheck, Product
+from eligibility.sql import checklog
 
 Family = tuple[str, str]  # (country, company root)
 

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from accounts.models import Partner, User
 from accounts.rules import acting_partner, country_or_home, takeover_refusal
 from eligibility import selectors
-from eligibility.checklog import CheckEntry, insert_line, log_line
 from eligibility.decision import (
     NO_OFFERS,
     Asker,
@@ -25,6 +24,7 @@ from eligibility.decision import (
 )
 from eligibility.models import Company, EligibilityCheck
 from eligibility.protections import open_followups_by_company, open_launches_by_key
+from eligibility.sql.checklog import CheckEntry, insert_line, log_line
 from eligibility.taxid import company_root, protection_key, validate_tax_id
 
 _CLIENT = Company.Status.CLIENT.value

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Partner, User
 from accounts.roles import AE_GROUP
-from eligibility import checklog
 from eligibility.decision import OpenFollowup, OpenLaunch
+from eligibility.sql import checklog
 from requests_app.models import (
     FOLLOWUP_KINDS,
     OPEN_FOLLOWUP_STATUSES,
@@ -97,7 +97,7 @@ def open_launches_by_key(keys: Collection[str]) -> dict[str, OpenLaunch]:
     eligibility as the reader of protections: see RequestsAppConfig.ready)."""
     if not keys:
         return {}
-    # Every check reads this: SQL by hand (see eligibility.checklog for the figures).
+    # Every check reads this: SQL by hand (see eligibility.sql.checklog for the figures).
     rows = checklog.select_rows(
         PartnerRequest,
         ("protection_key", "id", "reference", "partner", "protected_until"),

@@ -17,7 +17,14 @@ from accounts.sessions import SessionStore
 from bulk.csv import TEMPLATE_COLUMNS
 from bulk.models import BulkCheckJob, BulkReportChunk
 from core.models import OutboxMessage
-from eligibility.models import Company, EligibilityCheck, EligibilityResult, Product, Subscription
+from eligibility.models import (
+    Company,
+    EligibilityCheck,
+    EligibilityResult,
+    Product,
+    RegistryImport,
+    Subscription,
+)
 from eligibility.taxid import protection_key, validate_tax_id
 from requests_app.models import (
     PartnerRequest,
@@ -182,6 +189,22 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     company = factory.SubFactory(CompanyFactory, client=True)
     product = factory.SubFactory(ProductFactory)
     paid_by_partner = None
+
+
+class RegistryImportFactory(factory.django.DjangoModelFactory):
+    """A registry file uploaded in the admin, waiting for the worker: one prospect to create."""
+
+    class Meta:
+        model = RegistryImport
+
+    file = factory.django.FileField(
+        filename="registry.csv",
+        data=b"country,tax_id,legal_name,status,products,paid_by\r\n"
+        b"BR,11222333000181,Uploaded Ltda,prospect,,\r\n",
+    )
+    filename = "registry.csv"
+    size = factory.LazyAttribute(lambda job: job.file.size)
+    created_by = factory.SubFactory("tests.factories.StaffFactory")
 
 
 class EligibilityCheckFactory(factory.django.DjangoModelFactory):

@@ -12,7 +12,9 @@ from bulk.csv import UploadRejected, inspect_upload
 from bulk.models import BulkCheckJob
 from core.csvfiles import SafeCsvWriter, UnclosedQuote, read_rows, spreadsheet_safe, text_stream
 from core.logging import RequestIDLogFilter
-from eligibility.importer import ImportFileError, iter_rows
+from eligibility.importer import import_companies
+from eligibility.importer_types import ImportFileError
+from eligibility.models import Company
 
 ROW = b"BR,11.222.333/0001-81,Acme\r\n"
 
@@ -50,17 +52,16 @@ def test_the_bulk_page_refuses_it_and_stores_nothing(alice_client):
     assert not BulkCheckJob.objects.exists()
 
 
+@pytest.mark.django_db
 def test_the_registry_import_refuses_it_too():
-    text = text_stream(
-        io.BytesIO(
-            b"country,tax_id,legal_name,status,products,paid_by\r\n"
-            b'BR,"1,x,prospect,,\r\nBR,2,y,prospect,,\r\n'
-        ),
-        "utf-8-sig",
+    data = (
+        b"country,tax_id,legal_name,status,products,paid_by\r\n"
+        b'BR,"1,x,prospect,,\r\nBR,2,y,prospect,,\r\n'
     )
     with pytest.raises(ImportFileError) as refused:
-        list(iter_rows(text, ","))
+        import_companies(stream=io.BytesIO(data), on_problem=lambda line, message: None)
     assert "Line 2" in str(refused.value)
+    assert not Company.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,14 @@
 
 import csv
 import io
-import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from tablib import Dataset
 
 from bulk.csv import report_header
 from core.csvfiles import FORMULA_TRIGGERS
 from eligibility.models import Company, EligibilityCheck, Product
-from eligibility.resources import CompanyResource, ProductResource
+from eligibility.resources import ProductResource
 from eligibility.services import check_company
 from tests.factories import (
     CompanyFactory,
@@ -264,93 +262,6 @@ def test_company_export_uses_the_import_companies_columns(staff_client, products
             "paid_by": "Acme Resellers",
         }
     ]
-
-
-def _dataset(*lines):
-    return Dataset().load("\n".join([HEADER, *lines]), format="csv")
-
-
-def test_company_resource_imports_valid_rows_compacted_and_reports_invalid_ones(products, partner):
-    result = CompanyResource().import_data(
-        _dataset(
-            "BR,11.222.333/0001-81,Importada SA,CLIENT,wellhub-standard,acme resellers",
-            "BR,11.222.333/0001-82,Digit,prospect,,",
-            "BR,45723174000110,Unknown product,client,gold,client",
-        ),
-        dry_run=False,
-        use_transactions=True,
-        collect_failed_rows=True,
-    )
-    assert result.has_validation_errors()
-    invalid = {row.number: row.error_dict for row in result.invalid_rows}
-    assert set(invalid) == {2, 3}
-    assert "check digit" in " ".join(invalid[2]["tax_id"])
-    assert "gold" in " ".join(invalid[3]["products"])
-    company = Company.objects.get()  # the valid row, stored compact
-    assert (company.tax_id, company.status) == ("11222333000181", "client")
-    assert company.subscriptions.get().paid_by_partner == partner
-
-
-def test_company_resource_upserts_by_compact_tax_id_with_subscriptions(products, partner):
-    CompanyFactory(tax_id="11222333000181", legal_name="Old name")
-    result = CompanyResource().import_data(
-        _dataset("br,11.222.333/0001-81,New name,client,wellhub-plus,client"),
-        dry_run=False,
-        use_transactions=True,
-    )
-    assert not result.has_errors() and not result.has_validation_errors()
-    company = Company.objects.get()
-    assert (company.legal_name, company.status) == ("New name", "client")
-    assert [(s.product.code, s.paid_by_partner_id) for s in company.subscriptions.all()] == [
-        ("wellhub-plus", None)
-    ]
-
-
-def test_staff_imports_companies_through_the_admin_form(staff_client, products, partner):
-    upload = SimpleUploadedFile(
-        "companies.csv",
-        f"{HEADER}\nBR,11.222.333/0001-81,Via Admin SA,client,wellhub-standard,client\n".encode(),
-        content_type="text/csv",
-    )
-    page = staff_client.post(
-        f"{COMPANIES}import/", {"import_file": upload, "format": "0", "resource": "0"}
-    )
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert not Company.objects.exists()  # the first step only previews
-    confirm = {
-        name: value
-        for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html)
-    }
-    assert "import_file_name" in confirm, html[:2000]
-    response = staff_client.post(f"{COMPANIES}process_import/", confirm)
-    assert response.status_code == 302
-    company = Company.objects.get()
-    assert (company.tax_id, company.legal_name) == ("11222333000181", "Via Admin SA")
-    assert company.subscriptions.get().product.code == "wellhub-standard"
-
-
-def test_admin_import_shows_row_errors_and_imports_nothing(staff_client, products):
-    upload = SimpleUploadedFile(
-        "companies.csv",
-        f"{HEADER}\nBR,11.222.333/0001-82,Wrong,prospect,,\n".encode(),
-        content_type="text/csv",
-    )
-    page = staff_client.post(
-        f"{COMPANIES}import/", {"import_file": upload, "format": "0", "resource": "0"}
-    ).content.decode()
-    assert "check digit" in page
-    assert "process_import" not in page
-    assert not Company.objects.exists()
-
-
-def test_admin_import_names_missing_columns(staff_client, products):
-    upload = SimpleUploadedFile("x.csv", b"tax_id,name\n1,2\n", content_type="text/csv")
-    page = staff_client.post(
-        f"{COMPANIES}import/", {"import_file": upload, "format": "0", "resource": "0"}
-    ).content.decode()
-    assert "misses the columns" in page
-    assert not Company.objects.exists()
 
 
 def test_product_resource_round_trips_by_code(db):

@@ -1,4 +1,4 @@
-"""The check log's writes and the check's small lookups: the one module with SQL by hand.
+"""The check log's writes and the check's small lookups, in SQL written by hand.
 
 Everything here is SQL written from the models' names (a renamed table or column still reaches
 it), because the benchmarks show the ORM costs measurably more on these hot paths:
@@ -14,7 +14,7 @@ it), because the benchmarks show the ORM costs measurably more on these hot path
   of 2,000), and a chunk's thousands of roots are one `= ANY(array)` parameter on PostgreSQL
   instead of an IN list with a placeholder each.
 
-Every other read and write of the project goes through the ORM.
+The package's docstring (eligibility.sql) says what else is written by hand, and why.
 """
 
 from __future__ import annotations
