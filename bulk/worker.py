@@ -19,27 +19,31 @@ from __future__ import annotations
 import gc
 import io
 import logging
-import threading
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from itertools import islice
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connections, transaction
-from django.db.models import DateTimeField, F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, Length
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.rules import country_or_home, partner_paused_message
+from bulk.claims import (
+    LeaseKeeper,
+    claim,
+    fail,
+    failure_message,
+    held_by_a_live_worker,
+    one_chunk_at_a_time,
+)
 from bulk.csv import Columns
 from bulk.launches import BulkLauncher, reported_reason, row_note
 from bulk.models import RESULT_ORDER, BulkCheckJob, BulkReportChunk
-from bulk.reports import StoredInput, email_failure, store_and_send_report
+from bulk.reports import StoredInput, store_and_send_report
 from core.csvfiles import Row, SafeCsvWriter, read_rows, text_stream
 from eligibility.decision import Decision, invalid_decision, reason_messages
 from eligibility.models import EligibilityCheck, EligibilityResult
@@ -52,8 +56,6 @@ logger = logging.getLogger(__name__)
 Mode = BulkCheckJob.Mode
 Status = BulkCheckJob.Status
 
-# A job whose worker keeps dying is given up after this many starts.
-MAX_ATTEMPTS = 5
 MALFORMED_ROW = "malformed_row"
 # What the task is told when another live worker holds the job: try again later.
 BUSY = "busy"
@@ -80,13 +82,6 @@ class FileRow:
     outcome: TaxIdResult | Decision
 
 
-def failure_message() -> str:
-    return _(
-        "We could not finish checking this file because of an unexpected error. "
-        "Please upload it again; if it happens again, contact support."
-    )
-
-
 # max_retries=None: a delivery that finds its job held tries again every lease until the job
 # ends or its lease runs out (a hung run stops renewing it: see LeaseKeeper).
 @shared_task(
@@ -111,9 +106,9 @@ def process_bulk_job(*, job_id: int, keep_lease: bool = False) -> str:
     With `keep_lease`, a thread renews the claim's lease while the job runs (a worker's task
     does this; tests that call this function directly finish well within a lease).
     """
-    job = _claim(job_id)
+    job = claim(job_id)
     if job is None:
-        return BUSY if _held_by_a_live_worker(job_id) else "skipped"
+        return BUSY if held_by_a_live_worker(job_id) else "skipped"
     # The report's reasons and the job's messages are in the uploader's language.
     language = job.created_by.preferred_language if job.created_by else settings.LANGUAGE_CODE
     with translation.override(language):
@@ -136,127 +131,16 @@ def _run(job: BulkCheckJob, *, keep_lease: bool) -> str:
         logger.exception("Bulk job %s lost its database connection.", job_id)
         raise
     except _JobCannotRun as problem:
-        _fail(job, token=run.token, message=str(problem))
+        fail(job, token=run.token, message=str(problem))
         return "failed"
     except Exception:
         logger.exception("Bulk job %s failed.", job_id)
-        _fail(job, token=run.token, message=failure_message())
+        fail(job, token=run.token, message=failure_message())
         return "failed"
     finally:
         if lease is not None:
             lease.stop()
     return "done"
-
-
-# --- Claiming -----------------------------------------------------------------------------------
-
-
-def _lease_expired_before(now: datetime) -> datetime:
-    return now - timedelta(seconds=settings.BULK_LEASE_SECONDS)
-
-
-def _claimable(now: datetime) -> Q:
-    """Queued, or running without a sign of life for a whole lease (its worker is gone)."""
-    return Q(status=Status.QUEUED) | Q(
-        status=Status.RUNNING, heartbeat_at__lt=_lease_expired_before(now)
-    )
-
-
-def _held_by_a_live_worker(job_id: int) -> bool:
-    now = timezone.now()
-    return BulkCheckJob.objects.filter(
-        pk=job_id, status=Status.RUNNING, heartbeat_at__gte=_lease_expired_before(now)
-    ).exists()
-
-
-class LeaseKeeper:
-    """Renews a claimed job's lease (its heartbeat) every third of a lease, from a thread, so
-    a live worker keeps its job however long a chunk takes and a dead one loses it in
-    seconds. Renewal stops once the claim is no longer this run's, and while the run has
-    committed no chunk for BULK_STUCK_AFTER_SECONDS (a hung run loses its job, as before)."""
-
-    def __init__(self, job_id: int, *, token: int) -> None:
-        self.job_id, self.token = job_id, token
-        self.last_progress = time.monotonic()
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"bulk-lease-{job_id}", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        interval = max(settings.BULK_LEASE_SECONDS / 3, 0.2)
-        try:
-            while not self.stopped.wait(interval):
-                if time.monotonic() - self.last_progress > settings.BULK_STUCK_AFTER_SECONDS:
-                    continue  # no chunk for too long: let the lease run out
-                if not BulkCheckJob.objects.filter(
-                    pk=self.job_id, status=Status.RUNNING, attempts=self.token
-                ).update(heartbeat_at=timezone.now()):
-                    return
-        except Exception:
-            logger.exception("Bulk job %s: the lease could not be renewed.", self.job_id)
-        finally:
-            connections.close_all()  # this thread's own connections
-
-    def progressed(self) -> None:
-        self.last_progress = time.monotonic()
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=5)
-
-
-def _claim(job_id: int) -> BulkCheckJob | None:
-    """Take the job (queued, or running with a stale heartbeat); None when it is not ours."""
-    now = timezone.now()
-    jobs = BulkCheckJob.objects.filter(pk=job_id)
-    gave_up = jobs.filter(_claimable(now), attempts__gte=MAX_ATTEMPTS).update(
-        status=Status.FAILED, finished_at=now, error_message=failure_message()
-    )
-    if gave_up:
-        logger.error("Bulk job %s was given up after %s attempts.", job_id, MAX_ATTEMPTS)
-        email_failure(job_id)
-        return None
-    claimed = jobs.filter(_claimable(now), attempts__lt=MAX_ATTEMPTS).update(
-        status=Status.RUNNING,
-        attempts=F("attempts") + 1,
-        started_at=Coalesce(F("started_at"), Value(now, output_field=DateTimeField())),
-        heartbeat_at=now,
-    )
-    if not claimed:
-        return None
-    return (
-        jobs.select_related("partner", "created_by")
-        .defer("input_data", "report_data")
-        .annotate(input_size=Length("input_data"))
-        .get()
-    )
-
-
-# The key space of this lock (PostgreSQL advisory locks are two integers: space, job).
-_CHUNK_LOCK_SPACE = 0x42554C4B  # "BULK"
-
-
-def _one_chunk_at_a_time(job_id: int) -> None:
-    """Hold, until the current transaction ends, the job's chunk lock (PostgreSQL).
-
-    Two runs of one job (one taken over while still alive) then write their chunks one after
-    the other, and the second sees what the first committed. A lock apart from the job's row,
-    so that renewing the lease never waits for a chunk. SQLite (the quickstart, one process)
-    allows one writing transaction at a time anyway.
-    """
-    connection = connections[BulkCheckJob.objects.db]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CHUNK_LOCK_SPACE, job_id])
-
-
-def _fail(job: BulkCheckJob, *, token: int, message: str) -> None:
-    """Mark the job failed (if this run still holds it) and tell the user."""
-    updated = BulkCheckJob.objects.filter(pk=job.pk, status=Status.RUNNING, attempts=token).update(
-        status=Status.FAILED, finished_at=timezone.now(), error_message=message
-    )
-    if updated:
-        email_failure(job.pk)
 
 
 # --- Processing ---------------------------------------------------------------------------------
@@ -395,7 +279,7 @@ class _JobRun:
         with transaction.atomic():
             # One chunk of a job at a time, whichever run writes it; the job's row itself is
             # only written at the end, so the lease can be renewed while a long chunk runs.
-            _one_chunk_at_a_time(self.job.pk)
+            one_chunk_at_a_time(self.job.pk)
             if not self._ours(start).exists():
                 raise _Superseded
             for row, decided in zip(rows, decisions, strict=True):

@@ -11,10 +11,11 @@ from django.utils import timezone
 from bulk import reports as bulk_reports
 from bulk import services as bulk_services
 from bulk import worker as bulk_worker
+from bulk.claims import MAX_ATTEMPTS
 from bulk.csv import UploadRejected
 from bulk.models import BulkCheckJob, BulkReportChunk
 from bulk.services import requeue_stuck_jobs, start_bulk_check
-from bulk.worker import MAX_ATTEMPTS, process_bulk_job
+from bulk.worker import process_bulk_job
 from eligibility.models import EligibilityCheck
 from tests.bulk.bulk_helpers import bad_checksum, cnpj, csv_bytes, formatted, parse_report
 from tests.bulk.conftest import BLOCKED, CLIENT, CLIENT_BRANCH, NEW_COMPANY, PROSPECT, PROTECTED

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.roles import ROLE_OPTIONS
-from accounts.services import create_staff
+from accounts.staff import create_staff
 
 
 class Command(BaseCommand):
