@@ -46,6 +46,7 @@ import subprocess
 import sys
 import threading
 import time
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -134,7 +135,6 @@ def prepare_database(users: int) -> list[str]:
     """Migrate, seed, and return one session key per user (signed in as that user)."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.cached_db import SessionStore
     from django.core.management import call_command
     from django.db import connection, transaction
     from stdnum.br import cnpj
@@ -190,9 +190,10 @@ def prepare_database(users: int) -> list[str]:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
 
+    session_store = import_module(settings.SESSION_ENGINE).SessionStore  # the project's own
     session_keys = []
     for user in accounts:
-        session = SessionStore()
+        session = session_store()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
