@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from eligibility.protections import register_protection_holders
+
 
 class RequestsAppConfig(AppConfig):
     name = "requests_app"
@@ -8,10 +10,8 @@ class RequestsAppConfig(AppConfig):
 
     def ready(self) -> None:
         # Eligibility decides who may launch a company but cannot import this app (it sits
-        # below it): it reads the open launch requests through the reader registered here.
-        # Imported here, not at the top, because an AppConfig module is loaded before the
-        # models are ready (Django's rule for ready()), not to hide a circle.
-        from eligibility.protections import register_protection_holders
-        from requests_app.selectors import open_followups_by_company, open_launches_by_key
-
-        register_protection_holders(open_launches_by_key, open_followups_by_company)
+        # below it): it reads the open requests through the readers named here.
+        register_protection_holders(
+            launches="requests_app.selectors.open_launches_by_key",
+            followups="requests_app.selectors.open_followups_by_company",
+        )
