@@ -176,10 +176,11 @@ def worker_queue(uses_real_services):
     """Send this test's tasks to a queue of its own, for real (not eagerly)."""
     from config.celery import app
 
-    queue = f"bulk-test-{uuid.uuid4().hex[:10]}"
+    queue = f"worker-test-{uuid.uuid4().hex[:10]}"
     routes = app.conf.task_routes
     app.conf.task_always_eager = False
-    app.conf.update(task_routes={"bulk.*": {"queue": queue}, "core.*": {"queue": queue}})
+    ours = ("bulk.*", "eligibility.*", "core.*")
+    app.conf.update(task_routes={pattern: {"queue": queue} for pattern in ours})
     try:
         yield queue
     finally:

@@ -19,7 +19,7 @@ from eligibility.models import Company, RegistryImport, Subscription
 from tests.eligibility.test_eligibility_import import HEADER, cnpj, registry, subscriptions
 from tests.factories import CompanyFactory, ProductFactory, SubscriptionFactory
 from tests.server_helpers import database_url
-from tests.worker_helpers import Worker, forget_queue
+from tests.worker_helpers import Worker, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -33,35 +33,8 @@ def media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-@pytest.fixture
-def import_queue(uses_real_services):
-    """Send the import task to a queue of this test's own, for real (not eagerly)."""
-    from config.celery import app
-
-    queue = f"registry-test-{uuid.uuid4().hex[:10]}"
-    routes = app.conf.task_routes
-    app.conf.task_always_eager = False
-    app.conf.update(task_routes={"eligibility.*": {"queue": queue}, "core.*": {"queue": queue}})
-    try:
-        yield queue
-    finally:
-        app.conf.update(task_routes=routes)
-        app.conf.task_always_eager = True
-        forget_queue(queue)
-
-
-def _wait_for(condition, what):
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    pytest.fail(f"waited {WAIT_SECONDS} s for {what}")
-
-
 def test_an_admin_upload_is_imported_by_the_worker(
-    staff_client, partner, media, import_queue, tmp_path
+    staff_client, partner, media, worker_queue, tmp_path
 ):
     ProductFactory(code="wellhub-standard", name="Wellhub Standard")
     rows = [f"BR,{cnpj(f'{70000000 + i:08d}')},Company {i},prospect,," for i in range(300)]
@@ -80,11 +53,12 @@ def test_an_admin_upload_is_imported_by_the_worker(
     job = RegistryImport.objects.get()
     assert job.status == "queued"  # nothing ran in the web process
 
-    worker = Worker(import_queue, tmp_path, tmp_path / "worker.log", MEDIA_ROOT=str(media))
+    worker = Worker(worker_queue, tmp_path, tmp_path / "worker.log", MEDIA_ROOT=str(media))
     try:
-        _wait_for(
+        wait_for(
             lambda: RegistryImport.objects.filter(pk=job.pk, status__in=["done", "failed"]).first(),
-            "the worker to finish the job",
+            timeout=WAIT_SECONDS,
+            what="the worker to finish the job",
         )
     finally:
         worker.stop()
@@ -153,9 +127,10 @@ def test_killing_the_command_in_the_middle_of_writing_leaves_the_registry_unchan
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            waiting = _wait_for(
+            waiting = wait_for(
                 lambda: (found := session()) and found[1] == "Lock" and found,
-                "the command to wait for the subscription's lock",
+                timeout=WAIT_SECONDS,
+                what="the command to wait for the subscription's lock",
             )
             pid, _wait, query = waiting
             assert Subscription._meta.db_table in query  # the companies are written by now
