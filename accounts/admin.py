@@ -36,6 +36,14 @@ class PersonChoiceField(forms.ModelChoiceField):
         return f"{obj.full_name} ({obj.email})" if obj.full_name else obj.email
 
 
+def _set_partners_active(partners: QuerySet[Partner], *, active: bool) -> int:
+    """Pause or resume the partners not already so; how many changed."""
+    changing = list(partners.filter(is_active=not active))
+    for partner in changing:
+        services.set_partner_active(partner=partner, active=active)
+    return len(changing)
+
+
 @admin.register(Partner)
 class PartnerAdmin(PermittedActionsMixin, admin.ModelAdmin):
     list_display = (
@@ -75,10 +83,7 @@ class PartnerAdmin(PermittedActionsMixin, admin.ModelAdmin):
         permissions=["change"],
     )
     def pause(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
-        count = 0
-        for partner in queryset.filter(is_active=True):
-            services.set_partner_active(partner=partner, active=False)
-            count += 1
+        count = _set_partners_active(queryset, active=False)
         self.message_user(
             request,
             ngettext("%d partner paused.", "%d partners paused.", count) % count,
@@ -87,10 +92,7 @@ class PartnerAdmin(PermittedActionsMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Resume"), permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
-        count = 0
-        for partner in queryset.filter(is_active=False):
-            services.set_partner_active(partner=partner, active=True)
-            count += 1
+        count = _set_partners_active(queryset, active=True)
         self.message_user(
             request,
             ngettext("%d partner resumed.", "%d partners resumed.", count) % count,

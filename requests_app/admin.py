@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -19,13 +18,13 @@ from accounts.roles import DECIDE_BULK_LAUNCH
 from accounts.staff_admin import Panel, PermittedActionsMixin, register_panel
 from eligibility.taxid import format_tax_id
 from requests_app import status as status_changes
-from requests_app.admin_conversation import answer_field, clean_answer, conversation_html
+from requests_app.admin_conversation import conversation_html
 from requests_app.admin_filters import BulkJobFilter, QueueFilter
+from requests_app.admin_forms import PartnerRequestAdminForm
 from requests_app.conversation import post_wellhub_answer
 from requests_app.models import (
     FOLLOWUP_KINDS,
     OPEN_LAUNCH_STATUSES,
-    SYSTEM_ONLY_STATUSES,
     PartnerRequest,
     RequestEvent,
     RequestKind,
@@ -55,46 +54,6 @@ class RequestEventInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
-
-
-class PartnerRequestAdminForm(forms.ModelForm):
-    note = forms.CharField(
-        label=_("Note for the status change"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Recorded in the history and sent to the partner with the new status."),
-    )
-    answer = answer_field()
-
-    class Meta:
-        model = PartnerRequest
-        fields = ("status", "assigned_ae")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "status" in self.fields and self.instance.pk:
-            allowed = self.instance.next_statuses() - SYSTEM_ONLY_STATUSES
-            current = self.instance.status
-            cast(forms.ChoiceField, self.fields["status"]).choices = [
-                (value, label)
-                for value, label in RequestStatus.choices
-                if value == current or value in allowed
-            ]
-        if "assigned_ae" in self.fields:
-            ae_field = cast("forms.ModelChoiceField[User]", self.fields["assigned_ae"])
-            staff = ae_field.queryset if ae_field.queryset is not None else User.objects.all()
-            ae_field.queryset = staff.filter(is_active=True, is_staff=True)
-
-    def clean_answer(self) -> str:
-        return clean_answer(self.cleaned_data.get("answer", ""))
-
-    def clean_status(self) -> str:
-        status: str = self.cleaned_data["status"]
-        if status != self.initial.get("status") and status not in (
-            self.instance.next_statuses() - SYSTEM_ONLY_STATUSES
-        ):
-            raise ValidationError(_("This status change is not allowed."))
-        return status
 
 
 @admin.register(PartnerRequest)
